@@ -1,0 +1,75 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/fetch_plan.h: turn a FetchRequest into the byte spans to stream.
+//
+// PlanFetch validates a request against a model of the catalog and resolves
+// every entry to the source byte spans of its output (in output order) and the
+// part of the output to send ([begin, end), from the entry's offset and
+// limit). It touches no file bytes; the service streams the plan.
+//
+// Example:
+//   ASSIGN_OR_RETURN(FetchPlan plan, PlanFetch(model, request, limits));
+//   for (const PlannedEntry& e : plan.entries) { ... e.spans ... }
+//
+// Thread-safety: pure function.
+#ifndef WEIGHTSERVER_SERVER_FETCH_PLAN_H_
+#define WEIGHTSERVER_SERVER_FETCH_PLAN_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/model_repository.h"
+#include "weightserver/v1/weightserver.pb.h"
+
+namespace weightserver::server {
+
+struct FetchLimits {
+  uint32_t default_chunk_bytes = 1 << 20;
+  uint32_t min_chunk_bytes = 64 << 10;
+  uint32_t max_chunk_bytes = 4 << 20;
+  // Entries in one request (a request is also bounded by gRPC's maximum
+  // receive message size).
+  size_t max_entries = 1 << 20;
+  // Longest tensor name accepted in a request.
+  size_t max_name_bytes = 64 << 10;
+};
+
+// A contiguous run of source bytes, as an offset from the start of the file.
+struct SourceSpan {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+struct PlannedEntry {
+  const ServedFile* file = nullptr;  // Owned by FetchPlan::model.
+  std::string tensor;                // For messages.
+  std::vector<SourceSpan> spans;     // Output = concatenation of spans.
+  uint64_t output_size = 0;
+  uint64_t begin = 0;  // Output bytes [begin, end) are sent.
+  uint64_t end = 0;
+};
+
+struct FetchPlan {
+  std::shared_ptr<const Model> model;  // Keeps the mappings alive.
+  std::vector<PlannedEntry> entries;
+  uint32_t chunk_bytes = 0;
+  uint64_t total_bytes = 0;  // Sum of (end - begin).
+};
+
+// Plans `request` against `model` (nullptr when the name is unknown).
+// Errors:
+//   InvalidArgument     empty model name, no entries, too many entries, empty
+//                       or over-long tensor name, limit without room;
+//   NotFound            unknown model or tensor;
+//   FailedPrecondition  model not servable, or `revision` set and different;
+//   OutOfRange          offset (or offset + limit) past the entry's output;
+//   Unimplemented       an entry with a selection (slices come later).
+absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
+                                    const v1::FetchRequest& request,
+                                    const FetchLimits& limits);
+
+}  // namespace weightserver::server
+
+#endif  // WEIGHTSERVER_SERVER_FETCH_PLAN_H_

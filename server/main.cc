@@ -1,0 +1,82 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/main.cc: the weightserver daemon.
+//
+//   weightserver --repo DIR [--listen HOST:PORT|unix:PATH]
+//
+// Prints "weightserver: listening on HOST:PORT" on stdout once it serves.
+// SIGINT / SIGTERM stop it: no new calls, running streams get
+// --grace_period to finish.
+#include <malloc.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "server/server.h"
+#include "util/log.h"
+
+ABSL_FLAG(std::string, repo, "", "Directory of models (required).");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "HOST:PORT (port 0 picks a free one) or unix:PATH.");
+ABSL_FLAG(int, max_streams, 256, "Concurrent Fetch streams.");
+ABSL_FLAG(uint32_t, chunk_bytes, 1 << 20, "Default chunk payload size.");
+ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(30),
+          "On SIGTERM/SIGINT, how long running streams may take to finish.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves the safetensors models under --repo over gRPC.\n"
+      "  weightserver --repo DIR [--listen HOST:PORT|unix:PATH]");
+  absl::ParseCommandLine(argc, argv);
+  // glibc trimming re-faults gRPC's buffers; keep freed memory around.
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+
+  if (absl::GetFlag(FLAGS_repo).empty()) {
+    std::cerr << "weightserver: --repo DIR is required\n";
+    return 2;
+  }
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  weightserver::server::ServerOptions options;
+  options.repo = absl::GetFlag(FLAGS_repo);
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.service.max_streams = absl::GetFlag(FLAGS_max_streams);
+  options.service.limits.default_chunk_bytes = absl::GetFlag(FLAGS_chunk_bytes);
+  auto server = weightserver::server::Server::Start(options);
+  if (!server.ok()) {
+    std::cerr << "weightserver: " << server.status().message() << "\n";
+    return 1;
+  }
+  int servable = 0;
+  for (const auto& m : (*server)->repository().models()) servable += m->servable();
+  LOG(INFO) << "serving " << servable << " of "
+            << (*server)->repository().models().size() << " models from "
+            << options.repo;
+  std::cout << "weightserver: listening on " << (*server)->address()
+            << std::endl;
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    LOG(INFO) << "signal " << sig << ": draining (grace period "
+              << absl::GetFlag(FLAGS_grace_period) << ")";
+    (*server)->Shutdown(absl::GetFlag(FLAGS_grace_period));
+  });
+  (*server)->Wait();
+  waiter.join();
+  LOG(INFO) << "stopped";
+  return 0;
+}

@@ -1,0 +1,131 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/mapped_file.cc
+#include "server/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace weightserver::server {
+namespace {
+
+FileIdentity IdentityOf(const struct stat& st) {
+  return FileIdentity{static_cast<uint64_t>(st.st_dev),
+                      static_cast<uint64_t>(st.st_ino),
+                      static_cast<uint64_t>(st.st_size),
+                      static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                          st.st_mtim.tv_nsec};
+}
+
+}  // namespace
+
+absl::Status ErrnoStatus(int errno_value, absl::string_view operation,
+                         absl::string_view path) {
+  std::string message =
+      absl::StrCat(operation, " ", path, ": ", std::strerror(errno_value));
+  switch (errno_value) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    case ENOMEM:
+    case EMFILE:
+    case ENFILE:
+      return absl::ResourceExhaustedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+absl::StatusOr<FileIdentity> StatIdentity(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", path);
+  return IdentityOf(st);
+}
+
+absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return ErrnoStatus(e, "fstat", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": not a regular file"));
+  }
+  FileIdentity identity = IdentityOf(st);
+  void* data = nullptr;
+  if (identity.size > 0) {
+    data = mmap(nullptr, identity.size, PROT_READ, MAP_SHARED, fd, 0);
+    if (data == MAP_FAILED) {
+      int e = errno;
+      close(fd);
+      return ErrnoStatus(e, "mmap", path);
+    }
+  }
+  return MappedFile(path, fd, data, identity);
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      data_(std::exchange(other.data_, nullptr)),
+      identity_(other.identity_) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+    data_ = std::exchange(other.data_, nullptr);
+    identity_ = other.identity_;
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() { Reset(); }
+
+void MappedFile::Reset() {
+  if (data_ != nullptr) munmap(data_, identity_.size);
+  if (fd_ >= 0) close(fd_);
+  data_ = nullptr;
+  fd_ = -1;
+}
+
+absl::Status MappedFile::CheckUnchanged() const {
+  struct stat st;
+  if (fstat(fd_, &st) != 0) return ErrnoStatus(errno, "fstat", path_);
+  FileIdentity now = IdentityOf(st);
+  if (now.size != identity_.size) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": file changed while served (size was ",
+                     identity_.size, ", now ", now.size, ")"));
+  }
+  if (now.mtime_ns != identity_.mtime_ns) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": file modified in place while served"));
+  }
+  absl::StatusOr<FileIdentity> by_path = StatIdentity(path_);
+  if (!by_path.ok() || by_path->inode != identity_.inode ||
+      by_path->device != identity_.device) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": file replaced or removed since it was scanned"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace weightserver::server

@@ -1,0 +1,91 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/mapped_file.h: a read-only, shared memory mapping of a whole file.
+//
+// MappedFile is a move-only RAII owner of a mapping. The repository keeps each
+// one in a std::shared_ptr<const MappedFile> so that a running Fetch stream
+// keeps the mapping alive after the catalog drops it.
+//
+// The identity (device, inode, size, mtime) is captured when the file is
+// opened; Changed() re-stats the path to tell whether the file was replaced or
+// modified since, which the service checks before streaming from it.
+//
+// Example:
+//   ASSIGN_OR_RETURN(MappedFile f, MappedFile::Open("/models/m/x.safetensors"));
+//   absl::Span<const std::byte> bytes = f.bytes();
+//
+// Thread-safety: const methods are safe to call concurrently.
+#ifndef WEIGHTSERVER_SERVER_MAPPED_FILE_H_
+#define WEIGHTSERVER_SERVER_MAPPED_FILE_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace weightserver::server {
+
+// What identifies one version of a file.
+struct FileIdentity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+
+  bool operator==(const FileIdentity&) const = default;
+};
+
+class MappedFile {
+ public:
+  // Opens and maps `path` read-only. An empty file is valid (no mapping).
+  // Errors: NotFound / PermissionDenied / Internal from open, fstat or mmap,
+  // with the path and errno text in the message.
+  static absl::StatusOr<MappedFile> Open(const std::string& path);
+
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  const std::string& path() const { return path_; }
+  const FileIdentity& identity() const { return identity_; }
+  uint64_t size() const { return identity_.size; }
+  absl::Span<const std::byte> bytes() const {
+    return {static_cast<const std::byte*>(data_), identity_.size};
+  }
+  // The open descriptor (for pread / io_uring read paths).
+  int fd() const { return fd_; }
+
+  // OK when the path still names the same, unmodified file; otherwise
+  // FailedPrecondition naming what changed (or the stat error).
+  absl::Status CheckUnchanged() const;
+
+ private:
+  MappedFile(std::string path, int fd, void* data, FileIdentity identity)
+      : path_(std::move(path)), fd_(fd), data_(data), identity_(identity) {}
+  void Reset();
+
+  std::string path_;
+  int fd_ = -1;
+  void* data_ = nullptr;
+  FileIdentity identity_;
+};
+
+// The identity of the file at `path` now (stat, following symlinks).
+absl::StatusOr<FileIdentity> StatIdentity(const std::string& path);
+
+// An absl::Status from `errno_value` for an operation on `path`:
+// "open /x/y: No such file or directory" with the matching code.
+absl::Status ErrnoStatus(int errno_value, absl::string_view operation,
+                         absl::string_view path);
+
+}  // namespace weightserver::server
+
+#endif  // WEIGHTSERVER_SERVER_MAPPED_FILE_H_

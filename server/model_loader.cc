@@ -1,0 +1,248 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/model_loader.cc: loading and validating one model directory: its
+// files, their headers, the shard index, and the model's revision.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "format/errors.h"
+#include "nlohmann/json.hpp"
+#include "server/model_repository.h"
+#include "util/crc32c.h"
+#include "util/status_macros.h"
+
+namespace weightserver::server {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr char kIndexName[] = "model.safetensors.index.json";
+
+absl::Status PreadFull(int fd, void* buf, size_t n, uint64_t offset,
+                       const std::string& path) {
+  auto* p = static_cast<char*>(buf);
+  while (n > 0) {
+    ssize_t got = pread(fd, p, n, static_cast<off_t>(offset));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "read", path);
+    }
+    if (got == 0) {
+      return absl::DataLossError(absl::StrCat(path, ": file shrank while read"));
+    }
+    p += got;
+    n -= static_cast<size_t>(got);
+    offset += static_cast<uint64_t>(got);
+  }
+  return absl::OkStatus();
+}
+
+// Refuses a path that resolves outside `root` (a symlink leaving the repo).
+absl::Status CheckInsideRoot(const std::string& root, const std::string& path,
+                             const std::string& label) {
+  std::error_code ec;
+  fs::path real = fs::canonical(path, ec);
+  if (ec) return absl::NotFoundError(absl::StrCat(label, ": ", ec.message()));
+  std::string rel = real.lexically_relative(root).generic_string();
+  if (rel.empty() || rel == ".." || absl::StartsWith(rel, "../")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        label, ": resolves to ", real.string(),
+        ", outside the model repository (symlinks may not leave it)"));
+  }
+  return absl::OkStatus();
+}
+
+// Opens, validates and maps one file. The header is read with pread so that
+// nothing of a hostile file is touched through the mapping.
+absl::StatusOr<ServedFile> LoadFile(const std::string& root,
+                                    const std::string& dir,
+                                    const std::string& file_name,
+                                    uint32_t* header_crc) {
+  std::string path = dir + "/" + file_name;
+  RETURN_IF_ERROR(CheckInsideRoot(root, path, file_name));
+  ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::Open(path));
+  const uint64_t size = mapped.size();
+  std::byte prefix[format::kHeaderPrefixSize];
+  const size_t prefix_len =
+      static_cast<size_t>(std::min<uint64_t>(size, sizeof(prefix)));
+  RETURN_IF_ERROR(PreadFull(mapped.fd(), prefix, prefix_len, 0, path));
+  ASSIGN_OR_RETURN(
+      uint64_t n,
+      format::ParseHeaderLength(absl::MakeConstSpan(prefix, prefix_len), size,
+                                file_name));
+  std::string json(n, '\0');
+  RETURN_IF_ERROR(
+      PreadFull(mapped.fd(), json.data(), n, format::kHeaderPrefixSize, path));
+  ASSIGN_OR_RETURN(
+      format::Header header,
+      format::ParseHeader(absl::MakeConstSpan(
+                              reinterpret_cast<const std::byte*>(json.data()),
+                              json.size()),
+                          size, file_name));
+  *header_crc = Crc32c(json);
+  return ServedFile{file_name,
+                    std::make_shared<const MappedFile>(std::move(mapped)),
+                    std::move(header)};
+}
+
+// A shard name from an index must be a plain file name in the model dir.
+absl::Status CheckShardName(const std::string& shard) {
+  if (shard.empty() || shard.find('/') != std::string::npos ||
+      shard.find('\\') != std::string::npos || shard == "." || shard == ".." ||
+      !absl::EndsWith(shard, ".safetensors") ||
+      shard.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kIndexName, ": shard name '", absl::CHexEscape(shard),
+        "' is not a plain *.safetensors file name in the model directory"));
+  }
+  return absl::OkStatus();
+}
+
+struct Index {
+  std::vector<std::pair<std::string, std::string>> weight_map;  // name, shard
+  std::string metadata_json;
+};
+
+absl::StatusOr<Index> ReadIndex(const std::string& dir,
+                                const RepositoryOptions& options) {
+  std::string path = dir + "/" + kIndexName;
+  ASSIGN_OR_RETURN(MappedFile f, MappedFile::Open(path));
+  if (f.size() > options.max_index_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        kIndexName, ": ", f.size(), " bytes, over the limit of ",
+        options.max_index_bytes));
+  }
+  std::string text(f.size(), '\0');
+  RETURN_IF_ERROR(PreadFull(f.fd(), text.data(), text.size(), 0, path));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kIndexName, ": not a JSON object"));
+  }
+  auto wm = j.find("weight_map");
+  if (wm == j.end() || !wm->is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kIndexName, ": no \"weight_map\" object"));
+  }
+  Index index;
+  for (auto& [name, shard] : wm->items()) {
+    if (!shard.is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          kIndexName, ": weight_map['", name, "'] is not a string"));
+    }
+    RETURN_IF_ERROR(CheckShardName(shard.get<std::string>()));
+    index.weight_map.emplace_back(name, shard.get<std::string>());
+  }
+  auto md = j.find("metadata");
+  if (md != j.end() && !md->is_null()) {
+    if (!md->is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kIndexName, ": \"metadata\" is not an object"));
+    }
+    index.metadata_json = md->dump();
+  }
+  return index;
+}
+
+// Fills files, tensors and counts; the first problem is returned.
+absl::Status LoadInto(const std::string& root, const std::string& dir,
+                      std::vector<std::string> file_names,
+                      const RepositoryOptions& options, Model* model) {
+  std::error_code ec;
+  std::optional<Index> index;
+  if (fs::exists(dir + "/" + kIndexName, ec)) {
+    ASSIGN_OR_RETURN(index, ReadIndex(dir, options));
+    model->sharded = true;
+    model->index_metadata_json = index->metadata_json;
+    std::set<std::string> shards;
+    for (const auto& [name, shard] : index->weight_map) shards.insert(shard);
+    for (const std::string& shard : shards) {
+      if (std::find(file_names.begin(), file_names.end(), shard) ==
+          file_names.end()) {
+        return absl::NotFoundError(absl::StrCat(
+            kIndexName, ": shard '", shard, "' is not in the model directory"));
+      }
+    }
+    // Files beside the shards that the index does not name are not served.
+    file_names.assign(shards.begin(), shards.end());
+  }
+  std::sort(file_names.begin(), file_names.end());
+
+  uint64_t revision = 0xcbf29ce484222325ull;  // FNV-1a over file identities.
+  auto mix = [&revision](const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) revision = (revision ^ p[i]) * 0x100000001b3ull;
+  };
+  for (const std::string& file_name : file_names) {
+    uint32_t header_crc = 0;
+    ASSIGN_OR_RETURN(ServedFile file,
+                     LoadFile(root, dir, file_name, &header_crc));
+    const FileIdentity& id = file.file->identity();
+    mix(file_name.data(), file_name.size() + 1);
+    mix(&id, sizeof(id));
+    mix(&header_crc, sizeof(header_crc));
+    const auto file_index = static_cast<uint32_t>(model->files.size());
+    for (size_t i = 0; i < file.header.tensors.size(); ++i) {
+      const format::TensorInfo& t = file.header.tensors[i];
+      auto [it, inserted] = model->tensors.try_emplace(
+          t.name, TensorLocation{file_index, static_cast<uint32_t>(i)});
+      if (!inserted) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tensor '", absl::CHexEscape(t.name), "' is in both ",
+            model->files[it->second.file].name, " and ", file_name));
+      }
+      model->total_tensor_bytes += t.size();
+    }
+    model->tensor_count += file.header.tensors.size();
+    model->files.push_back(std::move(file));
+  }
+  if (index.has_value()) {
+    if (index->weight_map.size() != model->tensors.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          kIndexName, ": weight_map names ", index->weight_map.size(),
+          " tensors, the shards hold ", model->tensors.size()));
+    }
+    for (const auto& [name, shard] : index->weight_map) {
+      auto it = model->tensors.find(name);
+      if (it == model->tensors.end() ||
+          model->files[it->second.file].name != shard) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            kIndexName, ": weight_map puts tensor '", name, "' in ", shard,
+            ", which does not hold it"));
+      }
+    }
+  }
+  model->revision = absl::StrFormat("%016x", revision);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::shared_ptr<const Model> LoadModel(const std::string& root,
+                                       const std::string& dir,
+                                       const std::string& name,
+                                       std::vector<std::string> file_names,
+                                       const RepositoryOptions& options) {
+  auto model = std::make_shared<Model>();
+  model->name = name;
+  absl::Status status = LoadInto(root, dir, std::move(file_names), options,
+                                 model.get());
+  if (!status.ok()) {
+    model->error = std::string(status.message());
+    model->revision.clear();
+    model->files.clear();
+    model->tensors.clear();
+  }
+  return model;
+}
+
+}  // namespace weightserver::server

@@ -1,0 +1,109 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/model_repository.h: the catalog of models found under a directory.
+//
+// Every directory below the root that holds *.safetensors files is a model,
+// named by its path relative to the root ("llama-3-8b", "org/name"; files
+// directly in the root form a model named after the root's basename). A model
+// with model.safetensors.index.json is sharded: its files are the shards the
+// index names, and the index must match the shards' headers exactly.
+//
+// Every file is validated completely by format/ before it is served (header
+// read with pread, so a hostile file is never faulted in), then mapped. A
+// model with any invalid file, a bad index, a duplicated tensor name or a
+// symlink leaving the root is kept in the catalog with its error and is not
+// servable; the scan itself fails only when the root cannot be read.
+//
+// Names from requests are only ever looked up in the catalog, never joined
+// into paths.
+//
+// Example:
+//   ASSIGN_OR_RETURN(auto repo, ModelRepository::Scan({.root = "/models"}));
+//   std::shared_ptr<const Model> m = repo->Find("org/name");
+//
+// Thread-safety: immutable after Scan; all methods are safe concurrently.
+#ifndef WEIGHTSERVER_SERVER_MODEL_REPOSITORY_H_
+#define WEIGHTSERVER_SERVER_MODEL_REPOSITORY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "format/header.h"
+#include "server/mapped_file.h"
+
+namespace weightserver::server {
+
+struct ServedFile {
+  std::string name;  // Relative to the model directory.
+  std::shared_ptr<const MappedFile> file;
+  format::Header header;
+};
+
+// Where a tensor lives: files[file].header.tensors[index].
+struct TensorLocation {
+  uint32_t file = 0;
+  uint32_t index = 0;
+};
+
+struct Model {
+  std::string name;
+  std::string revision;  // Empty when not servable.
+  std::string error;     // Empty when servable.
+  bool sharded = false;
+  std::string index_metadata_json;  // Compact JSON, sharded models only.
+  std::vector<ServedFile> files;    // Sorted by name.
+  absl::flat_hash_map<std::string, TensorLocation> tensors;
+  uint64_t tensor_count = 0;
+  uint64_t total_tensor_bytes = 0;
+
+  bool servable() const { return error.empty(); }
+  const format::TensorInfo& tensor(TensorLocation at) const {
+    return files[at.file].header.tensors[at.index];
+  }
+};
+
+struct RepositoryOptions {
+  std::string root;
+  // Index files larger than this are refused (they are JSON parsed in memory).
+  uint64_t max_index_bytes = 64 << 20;
+};
+
+class ModelRepository {
+ public:
+  // Scans `options.root`. Errors: NotFound / InvalidArgument when the root is
+  // missing or not a directory; per-model problems land in Model::error.
+  static absl::StatusOr<std::unique_ptr<ModelRepository>> Scan(
+      const RepositoryOptions& options);
+
+  // The model named `name` (servable or not), or nullptr.
+  std::shared_ptr<const Model> Find(absl::string_view name) const;
+
+  // Every model, sorted by name.
+  const std::vector<std::shared_ptr<const Model>>& models() const {
+    return models_;
+  }
+
+ private:
+  explicit ModelRepository(std::vector<std::shared_ptr<const Model>> models);
+
+  std::vector<std::shared_ptr<const Model>> models_;
+  absl::flat_hash_map<std::string, size_t> by_name_;
+};
+
+// Loads one model from `dir` (absolute) with catalog name `name`, given the
+// *.safetensors file names found in it; never fails: problems are recorded in
+// the returned model's error. `root` bounds where symlinks may point.
+std::shared_ptr<const Model> LoadModel(const std::string& root,
+                                       const std::string& dir,
+                                       const std::string& name,
+                                       std::vector<std::string> file_names,
+                                       const RepositoryOptions& options);
+
+}  // namespace weightserver::server
+
+#endif  // WEIGHTSERVER_SERVER_MODEL_REPOSITORY_H_

@@ -1,0 +1,74 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/server.cc
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
+
+namespace weightserver::server {
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ModelRepository> repo,
+                   ModelRepository::Scan({.root = options.repo}));
+  std::unique_ptr<Server> server(new Server());
+  server->repository_ = std::move(repo);
+  server->service_ =
+      std::make_unique<WeightService>(server->repository_, options.service);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  builder.SetMaxSendMessageSize(-1);
+  server->grpc_server_ = builder.BuildAndStart();
+  if (server->grpc_server_ == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use or invalid?)"));
+  }
+  server->port_ = port;
+  if (absl::StartsWith(options.listen, "unix:")) {
+    server->address_ = options.listen;
+  } else {
+    std::string host = options.listen.substr(0, options.listen.rfind(':'));
+    server->address_ = absl::StrCat(host, ":", port);
+  }
+  grpc::HealthCheckServiceInterface* health =
+      server->grpc_server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus(true);
+    health->SetServingStatus(v1::WeightService::service_full_name(), true);
+  }
+  return server;
+}
+
+Server::~Server() {
+  if (grpc_server_ != nullptr) {
+    grpc_server_->Shutdown(std::chrono::system_clock::now());
+    grpc_server_->Wait();
+  }
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  if (grpc::HealthCheckServiceInterface* health =
+          grpc_server_->GetHealthCheckService()) {
+    health->SetServingStatus(false);
+  }
+  grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+}
+
+void Server::Wait() { grpc_server_->Wait(); }
+
+}  // namespace weightserver::server

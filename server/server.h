@@ -1,0 +1,73 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/server.h: a running Weightserver: repository scan + gRPC server.
+//
+// Server::Start scans the repository, registers the WeightService, the
+// standard health service (SERVING once models are loaded) and server
+// reflection, and listens. `listen` is HOST:PORT (port 0 picks a free port;
+// address() then has the real one) or unix:PATH.
+//
+// Example:
+//   ASSIGN_OR_RETURN(auto server, Server::Start({.repo = dir,
+//                                                .listen = "127.0.0.1:0"}));
+//   std::cout << "listening on " << server->address() << "\n";
+//   server->Wait();
+//
+// Thread-safety: Shutdown may be called from any thread, once.
+#ifndef WEIGHTSERVER_SERVER_SERVER_H_
+#define WEIGHTSERVER_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/server.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/model_repository.h"
+#include "server/weight_service.h"
+
+namespace weightserver::server {
+
+struct ServerOptions {
+  std::string repo;
+  std::string listen = "127.0.0.1:50051";
+  ServiceOptions service;
+  // Largest request message accepted (a Fetch naming many tensors).
+  int max_request_bytes = 64 << 20;
+};
+
+class Server {
+ public:
+  // Errors: the repository scan's (NotFound, InvalidArgument), and
+  // Unavailable when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options);
+
+  ~Server();
+
+  // HOST:PORT with the bound port, or unix:PATH.
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+  const ModelRepository& repository() const { return *repository_; }
+  const WeightService& service() const { return *service_; }
+
+  // Stops accepting calls; running calls get until `grace` to finish, then
+  // are cancelled.
+  void Shutdown(absl::Duration grace);
+  // Blocks until the server has shut down.
+  void Wait();
+
+ private:
+  Server() = default;
+
+  std::shared_ptr<const ModelRepository> repository_;
+  std::unique_ptr<WeightService> service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::string address_;
+  int port_ = 0;
+};
+
+}  // namespace weightserver::server
+
+#endif  // WEIGHTSERVER_SERVER_SERVER_H_

@@ -1,0 +1,106 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/weight_service.cc
+#include "server/weight_service.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "format/dtype.h"
+#include "server/fetch_reactor.h"
+#include "server/grpc_status.h"
+
+namespace weightserver::server {
+
+v1::Model BuildToc(const Model& model) {
+  v1::Model toc;
+  toc.set_name(model.name);
+  toc.set_revision(model.revision);
+  toc.set_sharded(model.sharded);
+  toc.set_index_metadata_json(model.index_metadata_json);
+  toc.mutable_tensors()->Reserve(static_cast<int>(model.tensor_count));
+  for (size_t f = 0; f < model.files.size(); ++f) {
+    const ServedFile& file = model.files[f];
+    v1::FileInfo* fi = toc.add_files();
+    fi->set_name(file.name);
+    fi->set_size(file.file->size());
+    fi->set_header_size(file.header.header_size);
+    fi->set_has_metadata(file.header.metadata.has_value());
+    if (file.header.metadata.has_value()) {
+      for (const auto& [k, v] : *file.header.metadata) {
+        (*fi->mutable_metadata())[k] = v;
+      }
+    }
+    for (const format::TensorInfo& t : file.header.tensors) {
+      v1::TensorInfo* ti = toc.add_tensors();
+      ti->set_name(t.name);
+      ti->set_dtype(std::string(format::DTypeName(t.dtype)));
+      for (uint64_t d : t.shape) ti->add_shape(d);
+      ti->set_file_index(static_cast<uint32_t>(f));
+      ti->set_offset(file.header.data_offset() + t.begin);
+      ti->set_length(t.size());
+    }
+  }
+  return toc;
+}
+
+WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
+                             ServiceOptions options)
+    : repository_(std::move(repository)), options_(options) {
+  for (const auto& model : repository_->models()) {
+    v1::ModelSummary* s = list_.add_models();
+    s->set_name(model->name);
+    s->set_revision(model->revision);
+    s->set_file_count(static_cast<uint32_t>(model->files.size()));
+    s->set_tensor_count(model->tensor_count);
+    s->set_total_tensor_bytes(model->total_tensor_bytes);
+    s->set_error(model->error);
+    if (model->servable()) {
+      tocs_[model->name] = std::make_shared<const v1::Model>(BuildToc(*model));
+    }
+  }
+}
+
+grpc::ServerUnaryReactor* WeightService::ListModels(
+    grpc::CallbackServerContext* context, const v1::ListModelsRequest*,
+    v1::ListModelsResponse* response) {
+  *response = list_;
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* WeightService::GetModel(
+    grpc::CallbackServerContext* context, const v1::GetModelRequest* request,
+    v1::Model* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status;
+  if (request->name().empty()) {
+    status = absl::InvalidArgumentError("GetModel: empty model name");
+  } else if (auto it = tocs_.find(request->name()); it != tocs_.end()) {
+    *response = *it->second;
+  } else if (auto model = repository_->Find(request->name())) {
+    status = absl::FailedPreconditionError(absl::StrCat(
+        "model '", model->name, "' is not servable: ", model->error));
+  } else {
+    status = absl::NotFoundError(absl::StrCat(
+        "GetModel: no model '", absl::CHexEscape(request->name()), "'"));
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::Chunk>* WeightService::Fetch(
+    grpc::CallbackServerContext* context, const v1::FetchRequest* request) {
+  absl::StatusOr<FetchPlan> plan =
+      PlanFetch(repository_->Find(request->model()), *request, options_.limits);
+  if (!plan.ok()) return FailedFetchReactor(plan.status());
+  if (active_streams_.fetch_add(1) >= options_.max_streams) {
+    active_streams_.fetch_sub(1);
+    return FailedFetchReactor(absl::ResourceExhaustedError(absl::StrCat(
+        "Fetch model '", request->model(), "': ", options_.max_streams,
+        " streams already running; retry later")));
+  }
+  return StartFetchReactor(*std::move(plan), &active_streams_);
+}
+
+}  // namespace weightserver::server

@@ -1,0 +1,182 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// tests/server/fetch_plan_test.cc: every way a Fetch request can be wrong, and
+// the spans of a right one.
+#include "server/fetch_plan.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_models.h"
+
+namespace weightserver::server {
+namespace {
+
+using format::DType;
+using ::testing::HasSubstr;
+using ::weightserver::testing::StatusIs;
+using ::weightserver::testing::TempDir;
+
+class FetchPlanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    weightserver::testing::WriteModel(
+        root_.path() + "/m",
+        {{"a", DType::kF32, {4, 8}}, {"b", DType::kBF16, {16}}});
+    weightserver::testing::WriteModel(root_.path() + "/bad", {});
+    weightserver::testing::WriteBytes(root_.path() + "/bad/model.safetensors",
+                                      "garbage!");
+    auto repo = ModelRepository::Scan({.root = root_.path()});
+    ASSERT_OK(repo.status());
+    repo_ = *std::move(repo);
+  }
+
+  absl::StatusOr<FetchPlan> Plan(const v1::FetchRequest& r) {
+    return PlanFetch(repo_->Find(r.model()), r, limits_);
+  }
+
+  static v1::FetchRequest Request(std::string model,
+                                  std::vector<std::string> names) {
+    v1::FetchRequest r;
+    r.set_model(std::move(model));
+    for (auto& n : names) r.add_tensors()->set_name(n);
+    return r;
+  }
+
+  TempDir root_;
+  std::unique_ptr<ModelRepository> repo_;
+  FetchLimits limits_;
+};
+
+TEST_F(FetchPlanTest, WholeTensorsBecomeOneSpanEach) {
+  ASSERT_OK_AND_ASSIGN(FetchPlan plan, Plan(Request("m", {"b", "a"})));
+  ASSERT_EQ(plan.entries.size(), 2u);
+  const auto& m = *repo_->Find("m");
+  const format::TensorInfo& b = m.tensor(m.tensors.at("b"));
+  EXPECT_EQ(plan.entries[0].tensor, "b");
+  EXPECT_EQ(plan.entries[0].output_size, 32u);
+  ASSERT_EQ(plan.entries[0].spans.size(), 1u);
+  EXPECT_EQ(plan.entries[0].spans[0].offset,
+            m.files[0].header.data_offset() + b.begin);
+  EXPECT_EQ(plan.entries[0].begin, 0u);
+  EXPECT_EQ(plan.entries[0].end, 32u);
+  EXPECT_EQ(plan.total_bytes, 32u + 128u);
+  EXPECT_EQ(plan.chunk_bytes, limits_.default_chunk_bytes);
+}
+
+TEST_F(FetchPlanTest, OffsetAndLimitSelectPartOfTheOutput) {
+  v1::FetchRequest r = Request("m", {"a", "a"});
+  r.mutable_tensors(0)->set_offset(100);
+  r.mutable_tensors(1)->set_offset(10);
+  r.mutable_tensors(1)->set_limit(20);
+  ASSERT_OK_AND_ASSIGN(FetchPlan plan, Plan(r));
+  EXPECT_EQ(plan.entries[0].begin, 100u);
+  EXPECT_EQ(plan.entries[0].end, 128u);
+  EXPECT_EQ(plan.entries[1].begin, 10u);
+  EXPECT_EQ(plan.entries[1].end, 30u);
+  EXPECT_EQ(plan.total_bytes, 28u + 20u);
+}
+
+TEST_F(FetchPlanTest, OffsetAtEndIsAnEmptyEntry) {
+  v1::FetchRequest r = Request("m", {"a"});
+  r.mutable_tensors(0)->set_offset(128);
+  ASSERT_OK_AND_ASSIGN(FetchPlan plan, Plan(r));
+  EXPECT_EQ(plan.total_bytes, 0u);
+}
+
+TEST_F(FetchPlanTest, OffsetPastEndIsOutOfRange) {
+  v1::FetchRequest r = Request("m", {"a"});
+  r.mutable_tensors(0)->set_offset(129);
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kOutOfRange,
+                                HasSubstr("tensor 'a': bytes [129, end)")));
+  r.mutable_tensors(0)->set_offset(100);
+  r.mutable_tensors(0)->set_limit(29);
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kOutOfRange,
+                                HasSubstr("[100, 129) requested, output has 128")));
+  r.mutable_tensors(0)->set_limit(UINT64_MAX);  // Must not wrap around.
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kOutOfRange));
+}
+
+TEST_F(FetchPlanTest, UnknownModelIsNotFound) {
+  EXPECT_THAT(Plan(Request("nope", {"a"})),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("'nope'")));
+}
+
+TEST_F(FetchPlanTest, PathLikeModelNameIsNotFound) {
+  EXPECT_THAT(Plan(Request("../m", {"a"})),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Plan(Request("/etc/passwd", {"a"})),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Plan(Request(std::string("m\0x", 3), {"a"})),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("m\\x00x")));
+}
+
+TEST_F(FetchPlanTest, EmptyModelNameIsInvalid) {
+  EXPECT_THAT(Plan(Request("", {"a"})),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+}
+
+TEST_F(FetchPlanTest, UnservableModelIsFailedPrecondition) {
+  EXPECT_THAT(Plan(Request("bad", {"a"})),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not servable")));
+}
+
+TEST_F(FetchPlanTest, NoEntriesIsInvalid) {
+  EXPECT_THAT(Plan(Request("m", {})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no tensors requested")));
+}
+
+TEST_F(FetchPlanTest, UnknownOrEmptyTensorName) {
+  EXPECT_THAT(Plan(Request("m", {"a", "zzz"})),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("model 'm': no tensor 'zzz'")));
+  EXPECT_THAT(Plan(Request("m", {"../a"})),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Plan(Request("m", {""})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("entry 0 has no name")));
+}
+
+TEST_F(FetchPlanTest, OverLongNameIsInvalid) {
+  EXPECT_THAT(Plan(Request("m", {std::string(limits_.max_name_bytes + 1, 'x')})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("over the limit")));
+}
+
+TEST_F(FetchPlanTest, TooManyEntriesIsInvalid) {
+  limits_.max_entries = 3;
+  EXPECT_THAT(Plan(Request("m", {"a", "a", "a", "a"})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("4 entries, over the limit of 3")));
+}
+
+TEST_F(FetchPlanTest, WrongRevisionIsFailedPrecondition) {
+  v1::FetchRequest r = Request("m", {"a"});
+  r.set_revision("0123456789abcdef");
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr("changed")));
+  r.set_revision(repo_->Find("m")->revision);
+  EXPECT_OK(Plan(r));
+}
+
+TEST_F(FetchPlanTest, SelectionIsUnimplementedForNow) {
+  v1::FetchRequest r = Request("m", {"a"});
+  r.mutable_tensors(0)->add_selection()->add_ranges()->set_stop(1);
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kUnimplemented));
+}
+
+TEST_F(FetchPlanTest, ChunkSizeHintIsClamped) {
+  v1::FetchRequest r = Request("m", {"a"});
+  r.set_chunk_size_hint(1);
+  ASSERT_OK_AND_ASSIGN(FetchPlan small, Plan(r));
+  EXPECT_EQ(small.chunk_bytes, limits_.min_chunk_bytes);
+  r.set_chunk_size_hint(UINT32_MAX);
+  ASSERT_OK_AND_ASSIGN(FetchPlan big, Plan(r));
+  EXPECT_EQ(big.chunk_bytes, limits_.max_chunk_bytes);
+}
+
+}  // namespace
+}  // namespace weightserver::server

@@ -1,0 +1,204 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// tests/server/model_repository_test.cc: scanning, validation, sharding,
+// symlinks, revisions.
+#include "server/model_repository.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_models.h"
+
+namespace weightserver::server {
+namespace {
+
+using format::DType;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::weightserver::testing::ConformanceDir;
+using ::weightserver::testing::ReadBytes;
+using ::weightserver::testing::StatusIs;
+using ::weightserver::testing::TempDir;
+using ::weightserver::testing::WriteBytes;
+using ::weightserver::testing::WriteModel;
+using ::weightserver::testing::WriteShardedModel;
+
+std::vector<std::string> Names(const ModelRepository& repo) {
+  std::vector<std::string> out;
+  for (const auto& m : repo.models()) out.push_back(m->name);
+  return out;
+}
+
+TEST(ModelRepositoryTest, FindsSingleShardedAndNestedModels) {
+  TempDir root;
+  WriteModel(root.path() + "/single", {{"a", DType::kF32, {2, 3}}});
+  WriteModel(root.path() + "/org/nested", {{"b", DType::kBF16, {4}}});
+  WriteShardedModel(root.path() + "/sharded",
+                    {{{"x", DType::kF16, {8}}}, {{"y", DType::kI64, {2}}}});
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(Names(*repo), ElementsAre("org/nested", "sharded", "single"));
+
+  auto sharded = repo->Find("sharded");
+  ASSERT_NE(sharded, nullptr);
+  EXPECT_TRUE(sharded->servable()) << sharded->error;
+  EXPECT_TRUE(sharded->sharded);
+  EXPECT_EQ(sharded->files.size(), 2u);
+  EXPECT_EQ(sharded->tensor_count, 2u);
+  EXPECT_EQ(sharded->total_tensor_bytes, 16u + 16u);
+  EXPECT_THAT(sharded->index_metadata_json, HasSubstr("\"total_size\":32"));
+  EXPECT_EQ(sharded->revision.size(), 16u);
+  const auto& loc = sharded->tensors.at("y");
+  EXPECT_EQ(sharded->files[loc.file].name, "model-00002-of-00002.safetensors");
+
+  auto single = repo->Find("single");
+  ASSERT_NE(single, nullptr);
+  EXPECT_FALSE(single->sharded);
+  EXPECT_EQ(single->total_tensor_bytes, 24u);
+  EXPECT_EQ(repo->Find("missing"), nullptr);
+  EXPECT_EQ(repo->Find("../single"), nullptr);
+}
+
+TEST(ModelRepositoryTest, MissingRootIsNotFound) {
+  EXPECT_THAT(ModelRepository::Scan({.root = "/no/such/dir"}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("/no/such/dir")));
+}
+
+TEST(ModelRepositoryTest, RootThatIsAFileIsInvalid) {
+  TempDir root;
+  WriteBytes(root.path() + "/f", "x");
+  EXPECT_THAT(ModelRepository::Scan({.root = root.path() + "/f"}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(ModelRepositoryTest, EmptyRootHasNoModels) {
+  TempDir root;
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(repo->models(), IsEmpty());
+}
+
+// Every malformed conformance file makes its model unservable with the
+// reference's error kind in the reason; the good model beside it is served.
+TEST(ModelRepositoryTest, CorruptFilesMakeOnlyTheirModelUnservable) {
+  TempDir root;
+  WriteModel(root.path() + "/good", {{"w", DType::kU8, {4}}});
+  int bad = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(ConformanceDir())) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("bad_", 0) != 0) continue;
+    WriteBytes(root.path() + "/" + name.substr(0, name.size() - 12) +
+                   "/model.safetensors",
+               ReadBytes(entry.path().string()));
+    ++bad;
+  }
+  ASSERT_GT(bad, 10);
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  ASSERT_EQ(repo->models().size(), static_cast<size_t>(bad) + 1);
+  for (const auto& m : repo->models()) {
+    if (m->name == "good") {
+      EXPECT_TRUE(m->servable()) << m->error;
+    } else {
+      EXPECT_FALSE(m->servable()) << m->name;
+      EXPECT_THAT(m->error, HasSubstr("model.safetensors: ")) << m->name;
+      EXPECT_TRUE(m->revision.empty());
+    }
+  }
+  EXPECT_THAT(repo->Find("bad_gap")->error, HasSubstr("InvalidOffset"));
+  EXPECT_THAT(repo->Find("bad_empty_file")->error, HasSubstr("HeaderTooSmall"));
+}
+
+TEST(ModelRepositoryTest, IndexNamingMissingShardIsAnError) {
+  TempDir root;
+  WriteShardedModel(root.path() + "/m",
+                    {{{"x", DType::kU8, {1}}}, {{"y", DType::kU8, {1}}}});
+  std::filesystem::remove(root.path() + "/m/model-00002-of-00002.safetensors");
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(repo->Find("m")->error,
+              HasSubstr("shard 'model-00002-of-00002.safetensors' is not in"));
+}
+
+TEST(ModelRepositoryTest, IndexWithPathLikeShardNameIsRefused) {
+  TempDir root;
+  WriteModel(root.path() + "/victim", {{"x", DType::kU8, {1}}});
+  WriteModel(root.path() + "/m", {{"x", DType::kU8, {1}}});
+  WriteBytes(root.path() + "/m/model.safetensors.index.json",
+             R"({"metadata":{},"weight_map":{"x":"../victim/model.safetensors"}})");
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(repo->Find("m")->error, HasSubstr("not a plain *.safetensors"));
+  EXPECT_TRUE(repo->Find("victim")->servable());
+}
+
+TEST(ModelRepositoryTest, IndexDisagreeingWithShardsIsAnError) {
+  TempDir root;
+  WriteShardedModel(root.path() + "/m",
+                    {{{"x", DType::kU8, {1}}}, {{"y", DType::kU8, {1}}}});
+  WriteBytes(root.path() + "/m/model.safetensors.index.json",
+             R"({"weight_map":{"x":"model-00002-of-00002.safetensors",
+                               "y":"model-00002-of-00002.safetensors"}})");
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_FALSE(repo->Find("m")->servable());
+  EXPECT_THAT(repo->Find("m")->error, HasSubstr("weight_map"));
+}
+
+TEST(ModelRepositoryTest, MalformedIndexIsAnError) {
+  TempDir root;
+  WriteModel(root.path() + "/m", {{"x", DType::kU8, {1}}});
+  WriteBytes(root.path() + "/m/model.safetensors.index.json", "{not json");
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(repo->Find("m")->error, HasSubstr("not a JSON object"));
+}
+
+TEST(ModelRepositoryTest, DuplicateTensorAcrossFilesIsAnError) {
+  TempDir root;
+  weightserver::testing::WriteTestFile(root.path() + "/m/a.safetensors",
+                                       {{"dup", DType::kU8, {1}}});
+  weightserver::testing::WriteTestFile(root.path() + "/m/b.safetensors",
+                                       {{"dup", DType::kU8, {1}}});
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(repo->Find("m")->error,
+              HasSubstr("'dup' is in both a.safetensors and b.safetensors"));
+}
+
+TEST(ModelRepositoryTest, SymlinkLeavingRootIsRefused) {
+  TempDir outside;
+  TempDir root;
+  WriteModel(outside.path() + "/secret", {{"x", DType::kU8, {1}}});
+  std::filesystem::create_directories(root.path() + "/m");
+  std::filesystem::create_symlink(outside.path() + "/secret/model.safetensors",
+                                  root.path() + "/m/model.safetensors");
+  // A symlink inside the root (Hugging Face cache style) is fine.
+  WriteModel(root.path() + "/blobs_model", {{"y", DType::kU8, {1}}});
+  std::filesystem::create_directories(root.path() + "/linked");
+  std::filesystem::create_symlink(root.path() + "/blobs_model/model.safetensors",
+                                  root.path() + "/linked/model.safetensors");
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(repo->Find("m")->error, HasSubstr("outside the model repository"));
+  EXPECT_TRUE(repo->Find("linked")->servable()) << repo->Find("linked")->error;
+}
+
+TEST(ModelRepositoryTest, HiddenDirectoriesAreSkipped) {
+  TempDir root;
+  WriteModel(root.path() + "/.cache/m", {{"x", DType::kU8, {1}}});
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(repo->models(), IsEmpty());
+}
+
+TEST(ModelRepositoryTest, RevisionChangesWhenAFileIsReplaced) {
+  TempDir root;
+  WriteModel(root.path() + "/m", {{"x", DType::kU8, {4}}});
+  ASSERT_OK_AND_ASSIGN(auto before, ModelRepository::Scan({.root = root.path()}));
+  ASSERT_OK_AND_ASSIGN(auto again, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_EQ(before->Find("m")->revision, again->Find("m")->revision);
+  WriteModel(root.path() + "/m", {{"x", DType::kU8, {4}}});  // New inode.
+  ASSERT_OK_AND_ASSIGN(auto after, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_NE(before->Find("m")->revision, after->Find("m")->revision);
+}
+
+}  // namespace
+}  // namespace weightserver::server
