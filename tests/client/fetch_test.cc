@@ -1,0 +1,220 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// tests/client/fetch_test.cc: the client's checks against a fake server that
+// corrupts chunks, drops streams and breaks the protocol. Nothing wrong may
+// reach the caller silently: it is either repaired by a resumed stream or an
+// error.
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include <mutex>
+
+#include "client/client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "util/crc32c.h"
+
+namespace weightserver::client {
+namespace {
+
+using ::testing::HasSubstr;
+using ::weightserver::testing::StatusIs;
+
+constexpr uint64_t kSize = 10 * 1000;
+constexpr uint32_t kChunk = 1000;
+
+// Serves one tensor "t" of kSize bytes in kChunk chunks; `fault` decides, per
+// call and chunk index, what goes wrong.
+class FakeService final : public v1::WeightService::Service {
+ public:
+  enum class Fault { kNone, kCorrupt, kDrop, kWrongOffset, kEndEarly };
+  std::function<Fault(int call, int chunk)> fault = [](int, int) {
+    return Fault::kNone;
+  };
+
+  std::string data = [] {
+    std::string d(kSize, '\0');
+    for (uint64_t i = 0; i < kSize; ++i) d[i] = static_cast<char>(i * 31 + 7);
+    return d;
+  }();
+
+  std::vector<v1::FetchRequest> requests() {
+    std::lock_guard<std::mutex> l(mu_);
+    return requests_;
+  }
+
+  grpc::Status Fetch(grpc::ServerContext*, const v1::FetchRequest* request,
+                     grpc::ServerWriter<v1::Chunk>* writer) override {
+    int call;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      call = static_cast<int>(requests_.size());
+      requests_.push_back(*request);
+    }
+    int index = 0;
+    for (int e = 0; e < request->tensors_size(); ++e) {
+      const v1::TensorRequest& t = request->tensors(e);
+      uint64_t end = t.limit() ? t.offset() + t.limit() : kSize;
+      for (uint64_t pos = t.offset(); pos < end; pos += kChunk, ++index) {
+        uint64_t n = std::min<uint64_t>(kChunk, end - pos);
+        v1::Chunk c;
+        c.set_entry(e);
+        c.set_offset(pos);
+        c.set_data(data.substr(pos, n));
+        c.set_crc32c(Crc32c(c.data()));
+        switch (fault(call, index)) {
+          case Fault::kNone: break;
+          case Fault::kCorrupt: (*c.mutable_data())[n / 2] ^= 0x40; break;
+          case Fault::kDrop:
+            return grpc::Status(grpc::StatusCode::UNAVAILABLE, "dropped");
+          case Fault::kWrongOffset: c.set_offset(pos + 1); break;
+          case Fault::kEndEarly: return grpc::Status::OK;
+        }
+        if (!writer->Write(c)) return grpc::Status::CANCELLED;
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<v1::FetchRequest> requests_;
+};
+
+class FetchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder b;
+    int port = 0;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(&service_);
+    server_ = b.BuildAndStart();
+    ASSERT_GT(port, 0);
+    address_ = "127.0.0.1:" + std::to_string(port);
+    toc_.set_name("m");
+    toc_.set_revision("r1");
+    v1::TensorInfo* t = toc_.add_tensors();
+    t->set_name("t");
+    t->set_dtype("U8");
+    t->add_shape(kSize);
+    t->set_length(kSize);
+    dest_.resize(kSize);
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  absl::Status Run(ClientOptions o = {}) {
+    o.streams = 1;
+    auto c = Client::Connect(address_, o);
+    if (!c.ok()) return c.status();
+    return (*c)->Fetch(toc_, {{"t", absl::MakeSpan(dest_)}});
+  }
+  std::string Received() const {
+    return std::string(reinterpret_cast<const char*>(dest_.data()), dest_.size());
+  }
+
+  FakeService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  v1::Model toc_;
+  std::vector<std::byte> dest_;
+};
+
+using Fault = FakeService::Fault;
+
+TEST_F(FetchTest, CleanFetchPinsRevisionAndMatches) {
+  ASSERT_OK(Run());
+  EXPECT_EQ(Received(), service_.data);
+  ASSERT_EQ(service_.requests().size(), 1u);
+  EXPECT_EQ(service_.requests()[0].revision(), "r1");
+  EXPECT_EQ(service_.requests()[0].model(), "m");
+}
+
+TEST_F(FetchTest, CorruptChunkIsRefetchedFromLastVerifiedByte) {
+  service_.fault = [](int call, int chunk) {
+    return call == 0 && chunk == 3 ? Fault::kCorrupt : Fault::kNone;
+  };
+  ASSERT_OK(Run());
+  EXPECT_EQ(Received(), service_.data);
+  auto reqs = service_.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[1].tensors(0).offset(), 3 * kChunk);  // Chunks 0-2 verified.
+  EXPECT_EQ(reqs[1].tensors(0).limit(), kSize - 3 * kChunk);
+}
+
+TEST_F(FetchTest, PersistentCorruptionIsDataLoss) {
+  service_.fault = [](int, int chunk) {
+    return chunk == 0 ? Fault::kCorrupt : Fault::kNone;
+  };
+  ClientOptions o;
+  o.max_attempts = 3;
+  EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kDataLoss,
+                               HasSubstr("tensor 't': CRC32C mismatch in bytes [0, 1000)")));
+  EXPECT_EQ(service_.requests().size(), 3u);
+}
+
+TEST_F(FetchTest, DroppedStreamResumes) {
+  service_.fault = [](int call, int chunk) {
+    return call < 2 && chunk == 4 ? Fault::kDrop : Fault::kNone;
+  };
+  ASSERT_OK(Run());
+  EXPECT_EQ(Received(), service_.data);
+  auto reqs = service_.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[1].tensors(0).offset(), 4 * kChunk);
+  EXPECT_EQ(reqs[2].tensors(0).offset(), 8 * kChunk);
+}
+
+TEST_F(FetchTest, WrongOffsetIsAnErrorNotData) {
+  service_.fault = [](int, int chunk) {
+    return chunk == 2 ? Fault::kWrongOffset : Fault::kNone;
+  };
+  EXPECT_THAT(Run(), StatusIs(absl::StatusCode::kInternal,
+                              HasSubstr("expected [2000, 10000)")));
+}
+
+TEST_F(FetchTest, StreamEndingEarlyIsRetriedThenDataLoss) {
+  service_.fault = [](int, int chunk) {
+    return chunk == 5 ? Fault::kEndEarly : Fault::kNone;
+  };
+  ClientOptions o;
+  o.max_attempts = 1;
+  EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kDataLoss,
+                               HasSubstr("stream ended at byte 5000 of 10000")));
+}
+
+TEST_F(FetchTest, SplitsBigTensorsOverStreams) {
+  ClientOptions o;
+  o.split_bytes = 3000;
+  o.streams = 3;
+  auto c = Client::Connect(address_, o);
+  ASSERT_OK(c.status());
+  ASSERT_OK((*c)->Fetch(toc_, {{"t", absl::MakeSpan(dest_)}}));
+  EXPECT_EQ(Received(), service_.data);
+  auto reqs = service_.requests();
+  EXPECT_EQ(reqs.size(), 3u);
+  uint64_t covered = 0;
+  for (const auto& r : reqs) {
+    for (const auto& t : r.tensors()) covered += t.limit();
+  }
+  EXPECT_EQ(covered, kSize);
+}
+
+TEST_F(FetchTest, DestinationOfWrongSizeIsInvalid) {
+  auto c = Client::Connect(address_);
+  ASSERT_OK(c.status());
+  std::vector<std::byte> small(10);
+  EXPECT_THAT((*c)->Fetch(toc_, {{"t", absl::MakeSpan(small)}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("has 10000 bytes, destination has 10")));
+  EXPECT_THAT((*c)->Fetch(toc_, {{"nope", absl::MakeSpan(small)}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'nope'")));
+  EXPECT_TRUE(service_.requests().empty());
+}
+
+TEST_F(FetchTest, EmptyTargetIsInvalid) {
+  EXPECT_THAT(Client::Connect(""), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace weightserver::client
