@@ -1,0 +1,84 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// cli/commands.h: weightctl's commands, callable in-process.
+//
+// RunWeightctl is the whole program but for main()'s process set-up: it parses
+// the global flags and the command, runs it, writes results to `out` and one
+// "weightctl: <message>" line to `err` on failure, and returns the exit code:
+//   0  success;  1  failure (server, file system, invalid file);
+//   2  usage error (unknown command or flag, missing argument).
+// The commands themselves (Run*) take a Context and return a Status, so tests
+// can call either level. Nothing here reads the process environment or
+// exits: main() passes what it found in CliEnvironment.
+//
+// Example:
+//   std::ostringstream out, err;
+//   int rc = RunWeightctl({"check", "a.safetensors"}, CliEnvironment{}, out,
+//   err);
+//
+// Thread-safety: each call is independent; the streams are the caller's.
+#ifndef WEIGHTSERVER_CLI_COMMANDS_H_
+#define WEIGHTSERVER_CLI_COMMANDS_H_
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "cli/args.h"
+#include "client/client.h"
+
+namespace weightserver::cli {
+
+inline constexpr char kDefaultServer[] = "127.0.0.1:50051";
+
+// What weightctl takes from its process: main() fills it in.
+struct CliEnvironment {
+  // --server's default ($WEIGHTSERVER_ADDR, else kDefaultServer).
+  std::string default_server = kDefaultServer;
+  // Draw progress bars on `err` (main: stderr is a terminal).
+  bool progress = false;
+};
+
+// Runs weightctl with `args` (argv without argv[0]). See the file comment.
+int RunWeightctl(absl::Span<const std::string> args, const CliEnvironment& env,
+                 std::ostream& out, std::ostream& err);
+
+// What a command runs with: the global flags, resolved, and the streams.
+struct Context {
+  std::string server;
+  client::ClientOptions options;  // streams, chunk_bytes; progress unset.
+  bool progress = false;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+
+  // A client for `server` with `options` and the given progress callback.
+  absl::StatusOr<std::unique_ptr<client::Client>> Connect(
+      client::ProgressCallback progress = nullptr) const;
+};
+
+// A usage error: RunWeightctl prints it and exits 2 instead of 1.
+absl::Status UsageError(absl::string_view message);
+bool IsUsageError(const absl::Status& status);
+
+// The commands. `args` holds the command's flags and its positional
+// arguments (the command name excluded); counts are checked by the caller.
+// Errors: the client library's status, with what was being done prefixed.
+
+// ls: every model of the server, one line each, with a header.
+absl::Status RunLs(const Context& ctx, const ParsedArgs& args);
+// inspect MODEL [--json]: the model's table of contents.
+absl::Status RunInspect(const Context& ctx, const ParsedArgs& args);
+// fetch MODEL -o PATH [--tensor NAME]...: into one file, or a directory.
+absl::Status RunFetch(const Context& ctx, const ParsedArgs& args);
+// load MODEL [--tensor NAME]...: into host memory, verified, discarded.
+absl::Status RunLoad(const Context& ctx, const ParsedArgs& args);
+// check FILE...: validates local files (directories: their *.safetensors).
+// Errors: DataLoss "N of M files invalid" once every line is printed.
+absl::Status RunCheck(const Context& ctx, const ParsedArgs& args);
+
+}  // namespace weightserver::cli
+
+#endif  // WEIGHTSERVER_CLI_COMMANDS_H_

@@ -1,0 +1,29 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// cli/main.cc: the weightctl binary: process set-up around RunWeightctl.
+//
+//   weightctl [--server ADDR] COMMAND [ARGS]   (weightctl --help for more)
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  // glibc trimming re-faults gRPC's receive buffers and slows fetches.
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
+
+  weightserver::cli::CliEnvironment env;
+  if (const char* addr = std::getenv("WEIGHTSERVER_ADDR");
+      addr != nullptr && addr[0] != '\0') {
+    env.default_server = addr;
+  }
+  env.progress = isatty(STDERR_FILENO) == 1;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return weightserver::cli::RunWeightctl(args, env, std::cout, std::cerr);
+}

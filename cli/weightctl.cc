@@ -1,0 +1,228 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// cli/weightctl.cc: the command table, global flags, usage text and the
+// dispatcher RunWeightctl (see commands.h).
+#include <exception>
+#include <vector>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "cli/commands.h"
+#include "util/status_macros.h"
+
+namespace weightserver::cli {
+namespace {
+
+constexpr char kUsagePayload[] = "weightserver.dev/weightctl/usage";
+
+struct Command {
+  const char* name;
+  const char* synopsis;  // Arguments after the name, for usage text.
+  const char* summary;
+  std::vector<FlagSpec> flags;
+  size_t min_positional;
+  size_t max_positional;
+  absl::Status (*run)(const Context&, const ParsedArgs&);
+};
+
+const FlagSpec kHelpFlag = {.name = "help",
+                            .short_name = 'h',
+                            .takes_value = false,
+                            .value_name = "",
+                            .help = "show this help"};
+
+std::vector<FlagSpec> GlobalFlags() {
+  return {
+      {.name = "server",
+       .value_name = "ADDR",
+       .help =
+           "server address (default $WEIGHTSERVER_ADDR or 127.0.0.1:50051)"},
+      {.name = "streams",
+       .value_name = "N",
+       .help = "parallel Fetch streams (default 4)"},
+      {.name = "chunk-bytes",
+       .value_name = "N",
+       .help = "chunk size asked of the server (default 1048576)"}};
+}
+
+const std::vector<Command>& Commands() {
+  static const auto* commands = new std::vector<Command>{
+      {"ls", "", "list the server's models", {}, 0, 0, &RunLs},
+      {"inspect",
+       "MODEL [--json]",
+       "show a model's table of contents",
+       {{.name = "json",
+         .takes_value = false,
+         .value_name = "",
+         .help = "print JSON"}},
+       1,
+       1,
+       &RunInspect},
+      {"fetch",
+       "MODEL -o OUT.safetensors|DIR/ [--tensor NAME]...",
+       "fetch tensors into one .safetensors file, or mirror the model's files "
+       "into a directory",
+       {{.name = "output",
+         .short_name = 'o',
+         .value_name = "PATH",
+         .help = "output file, or directory (ends in '/' or exists)"},
+        {.name = "tensor",
+         .repeated = true,
+         .value_name = "NAME",
+         .help = "a tensor to fetch (repeatable; default: all)"}},
+       1,
+       1,
+       &RunFetch},
+      {"load",
+       "MODEL [--tensor NAME]...",
+       "load a model into host memory, verified, and discard it (a benchmark)",
+       {{.name = "tensor",
+         .repeated = true,
+         .value_name = "NAME",
+         .help = "a tensor to load (repeatable; default: all)"}},
+       1,
+       1,
+       &RunLoad},
+      {"check",
+       "FILE|DIR...",
+       "validate local .safetensors files (exit 1 if any is invalid)",
+       {},
+       1,
+       SIZE_MAX,
+       &RunCheck},
+  };
+  return *commands;
+}
+
+void PrintMainUsage(std::ostream& out) {
+  out << "usage: weightctl [--server ADDR] [--streams N] [--chunk-bytes N] "
+         "COMMAND [ARGS]\n\ncommands:\n";
+  for (const Command& c : Commands()) {
+    out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ')
+        << c.summary << "\n";
+  }
+  out << "\nglobal flags:\n"
+      << FlagsUsage(GlobalFlags())
+      << "\n'weightctl COMMAND --help' describes a command.\n";
+}
+
+void PrintCommandUsage(const Command& c, std::ostream& out) {
+  out << "usage: weightctl " << c.name
+      << (std::string(c.synopsis).empty() ? "" : " ") << c.synopsis << "\n"
+      << c.summary << "\n";
+  if (!c.flags.empty()) out << "\nflags:\n" << FlagsUsage(c.flags);
+  out << "\nglobal flags:\n" << FlagsUsage(GlobalFlags());
+}
+
+// Applies the global flags found in `args` to `ctx` (later ones win).
+absl::Status ApplyGlobals(const ParsedArgs& args, Context* ctx) {
+  if (std::optional<std::string> s = args.Get("server")) {
+    if (s->empty()) return UsageError("--server: empty address");
+    ctx->server = *s;
+  }
+  ASSIGN_OR_RETURN(int64_t streams,
+                   args.GetInt("streams", ctx->options.streams, 1, 256));
+  ASSIGN_OR_RETURN(int64_t chunk,
+                   args.GetInt("chunk-bytes", ctx->options.chunk_bytes, 1,
+                               uint64_t{1} << 30));
+  ctx->options.streams = static_cast<int>(streams);
+  ctx->options.chunk_bytes = static_cast<uint32_t>(chunk);
+  return absl::OkStatus();
+}
+
+// Parses and runs; returns the command's status (usage errors marked).
+absl::Status Dispatch(absl::Span<const std::string> args,
+                      const CliEnvironment& env, std::ostream& out,
+                      std::ostream& err) {
+  std::vector<FlagSpec> top = GlobalFlags();
+  top.push_back(kHelpFlag);
+  absl::StatusOr<ParsedArgs> head = ParseArgs(args, top, true);
+  if (!head.ok()) return UsageError(head.status().message());
+  if (head->Has("help")) {
+    PrintMainUsage(out);
+    return absl::OkStatus();
+  }
+  if (head->positional().empty()) {
+    PrintMainUsage(err);
+    return UsageError("no command given");
+  }
+  const std::string& name = head->positional()[0];
+  const Command* command = nullptr;
+  for (const Command& c : Commands()) {
+    if (name == c.name) command = &c;
+  }
+  if (command == nullptr) {
+    return UsageError(
+        absl::StrCat("unknown command '", name, "' (try 'weightctl --help')"));
+  }
+  std::vector<FlagSpec> specs = command->flags;
+  for (FlagSpec& g : GlobalFlags()) specs.push_back(std::move(g));
+  specs.push_back(kHelpFlag);
+  absl::StatusOr<ParsedArgs> rest =
+      ParseArgs(absl::MakeConstSpan(head->positional()).subspan(1), specs);
+  if (!rest.ok()) {
+    return UsageError(absl::StrCat(name, ": ", rest.status().message()));
+  }
+  if (rest->Has("help")) {
+    PrintCommandUsage(*command, out);
+    return absl::OkStatus();
+  }
+  const size_t n = rest->positional().size();
+  if (n < command->min_positional || n > command->max_positional) {
+    return UsageError(
+        absl::StrCat(name, ": expected ",
+                     command->synopsis[0] ? command->synopsis : "no arguments",
+                     ", got ", n, " argument", n == 1 ? "" : "s",
+                     " (see 'weightctl ", name, " --help')"));
+  }
+  Context ctx;
+  ctx.server = env.default_server;
+  ctx.progress = env.progress;
+  ctx.out = &out;
+  ctx.err = &err;
+  absl::Status globals = ApplyGlobals(*head, &ctx);
+  if (globals.ok()) globals = ApplyGlobals(*rest, &ctx);
+  if (!globals.ok()) {
+    return IsUsageError(globals) ? globals : UsageError(globals.message());
+  }
+  return command->run(ctx, *rest);
+}
+
+}  // namespace
+
+absl::Status UsageError(absl::string_view message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kUsagePayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
+}
+
+absl::StatusOr<std::unique_ptr<client::Client>> Context::Connect(
+    client::ProgressCallback progress) const {
+  client::ClientOptions opts = options;
+  opts.progress = std::move(progress);
+  return client::Client::Connect(server, std::move(opts));
+}
+
+int RunWeightctl(absl::Span<const std::string> args, const CliEnvironment& env,
+                 std::ostream& out, std::ostream& err) {
+  absl::Status status;
+  try {
+    status = Dispatch(args, env, out, err);
+  } catch (const std::exception& e) {  // Not expected; never abort on it.
+    status = absl::InternalError(absl::StrCat("internal error: ", e.what()));
+  }
+  out.flush();
+  if (status.ok()) return 0;
+  // One line, whatever the message holds.
+  std::string message(status.message());
+  absl::StrReplaceAll({{"\r\n", "; "}, {"\n", "; "}}, &message);
+  err << "weightctl: " << message << std::endl;
+  return IsUsageError(status) ? 2 : 1;
+}
+
+}  // namespace weightserver::cli
