@@ -1,0 +1,168 @@
+# Copyright 2026 The Weightserver Authors.
+#
+# tests/interop/interop_test.py: Weightserver against the reference
+# implementation. Files written by the reference are served and fetched
+# byte-identical; files written by `weightctl fetch` load in the reference
+# with identical arrays; `weightctl check` agrees with the reference.
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import load_file, save_file
+
+ARGS = None
+
+
+def arrays():
+    rng = np.random.default_rng(7)
+    return {
+        "model.layers.0.attn.weight": rng.standard_normal((16, 24)).astype(np.float32),
+        "model.layers.0.mlp.weight": rng.standard_normal((24, 8)).astype(np.float16),
+        "model.norm.weight": rng.standard_normal((24,)).astype(np.float64),
+        "position_ids": np.arange(12, dtype=np.int64).reshape(3, 4),
+        "mask": rng.integers(0, 2, (5, 3)).astype(np.bool_),
+        "q8": rng.integers(-128, 127, (4, 4)).astype(np.int8),
+        "u8": rng.integers(0, 255, (9,)).astype(np.uint8),
+        "i16": rng.integers(-999, 999, (2, 3, 4)).astype(np.int16),
+        "u32": rng.integers(0, 2**31, (6,)).astype(np.uint32),
+        "scalar": np.array(3.5, dtype=np.float32),
+        "empty": np.zeros((0, 4), dtype=np.float32),
+    }
+
+
+class InteropTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="ws_interop_")
+        cls.repo = os.path.join(cls.tmp, "repo")
+        cls.arrays = arrays()
+        # A single-file model written by the reference.
+        os.makedirs(os.path.join(cls.repo, "ref"))
+        cls.ref_file = os.path.join(cls.repo, "ref", "model.safetensors")
+        save_file(cls.arrays, cls.ref_file, metadata={"format": "np"})
+        # A sharded model written by the reference, with an HF-style index.
+        names = sorted(cls.arrays)
+        shards = [names[: len(names) // 2], names[len(names) // 2:]]
+        os.makedirs(os.path.join(cls.repo, "org", "sharded"))
+        weight_map = {}
+        for i, part in enumerate(shards):
+            fname = "model-%05d-of-%05d.safetensors" % (i + 1, len(shards))
+            save_file({n: cls.arrays[n] for n in part},
+                      os.path.join(cls.repo, "org", "sharded", fname),
+                      metadata={"format": "pt"})
+            weight_map.update({n: fname for n in part})
+        total = sum(a.nbytes for a in cls.arrays.values())
+        with open(os.path.join(cls.repo, "org", "sharded",
+                               "model.safetensors.index.json"), "w") as f:
+            json.dump({"metadata": {"total_size": total},
+                       "weight_map": weight_map}, f, indent=2)
+        cls.server = subprocess.Popen(
+            [ARGS.server, "--repo", cls.repo, "--listen", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = cls.server.stdout.readline()
+        m = re.search(r"listening on (\S+)", line)
+        if not m:
+            cls.server.kill()
+            raise RuntimeError("server did not start: %r" % line)
+        cls.addr = m.group(1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(timeout=30)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def ctl(self, *args, check=True):
+        p = subprocess.run([ARGS.weightctl, "--server", self.addr, *args],
+                           capture_output=True, text=True, timeout=120)
+        if check and p.returncode != 0:
+            self.fail("weightctl %s failed (%d): %s" % (args, p.returncode, p.stderr))
+        return p
+
+    def assert_same_arrays(self, loaded, names):
+        self.assertEqual(sorted(loaded), sorted(names))
+        for n in names:
+            self.assertEqual(loaded[n].dtype, self.arrays[n].dtype, n)
+            self.assertEqual(loaded[n].shape, self.arrays[n].shape, n)
+            np.testing.assert_array_equal(loaded[n], self.arrays[n], err_msg=n)
+
+    def test_reference_file_is_served_byte_identical(self):
+        out = os.path.join(self.tmp, "mirror_ref") + "/"
+        self.ctl("fetch", "ref", "-o", out)
+        with open(self.ref_file, "rb") as a, open(out + "model.safetensors", "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_sharded_mirror_is_byte_identical_and_loads(self):
+        out = os.path.join(self.tmp, "mirror_sharded") + "/"
+        self.ctl("fetch", "org/sharded", "-o", out)
+        src = os.path.join(self.repo, "org", "sharded")
+        for name in os.listdir(src):
+            if name.endswith(".safetensors"):
+                with open(os.path.join(src, name), "rb") as a, open(out + name, "rb") as b:
+                    self.assertEqual(a.read(), b.read(), name)
+        with open(out + "model.safetensors.index.json") as f:
+            index = json.load(f)
+        with open(os.path.join(src, "model.safetensors.index.json")) as f:
+            self.assertEqual(index, json.load(f))
+        loaded = {}
+        for shard in sorted(set(index["weight_map"].values())):
+            loaded.update(load_file(out + shard))
+        self.assert_same_arrays(loaded, list(self.arrays))
+
+    def test_whole_sharded_model_as_one_file_loads_in_reference(self):
+        out = os.path.join(self.tmp, "all.safetensors")
+        self.ctl("fetch", "org/sharded", "-o", out)
+        self.assert_same_arrays(load_file(out), list(self.arrays))
+        with safe_open(out, framework="np") as f:
+            self.assertEqual(f.metadata(), {"format": "pt"})
+
+    def test_chosen_tensors_load_in_reference(self):
+        out = os.path.join(self.tmp, "two.safetensors")
+        names = ["model.norm.weight", "position_ids", "scalar"]
+        self.ctl("fetch", "ref", "-o", out, *sum((["--tensor", n] for n in names), []))
+        self.assert_same_arrays(load_file(out), names)
+
+    def test_inspect_json_agrees_with_reference(self):
+        toc = json.loads(self.ctl("inspect", "ref", "--json").stdout)
+        text = json.dumps(toc)
+        with safe_open(self.ref_file, framework="np") as f:
+            for name in f.keys():
+                self.assertIn(name, text)
+                sl = f.get_slice(name)
+                self.assertIn(sl.get_dtype(), text)
+
+    def test_check_accepts_reference_files_and_rejects_what_reference_rejects(self):
+        self.assertEqual(self.ctl("check", self.ref_file).returncode, 0)
+        bad = os.path.join(self.tmp, "bad.safetensors")
+        with open(self.ref_file, "rb") as f:
+            data = f.read()
+        with open(bad, "wb") as f:
+            f.write(data + b"polyglot")  # Trailing bytes.
+        with self.assertRaises(Exception):
+            load_file(bad)
+        p = self.ctl("check", bad, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("MetadataIncompleteBuffer", p.stdout + p.stderr)
+
+    def test_unknown_model_is_a_clear_error(self):
+        p = self.ctl("fetch", "nope", "-o", os.path.join(self.tmp, "x.safetensors"),
+                     check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("nope", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "x.safetensors")))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--weightctl", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest)
