@@ -7,6 +7,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "format/slice.h"
+#include "util/status_macros.h"
 
 namespace weightserver::server {
 namespace {
@@ -14,6 +17,49 @@ namespace {
 std::string Quoted(absl::string_view name) {
   return absl::StrCat("'", absl::CHexEscape(name.substr(0, 256)),
                       name.size() > 256 ? "...'" : "'");
+}
+
+// `status` with `prefix` before its message, payloads (format error kinds)
+// kept.
+absl::Status Prefixed(const absl::Status& status, absl::string_view prefix) {
+  absl::Status out(status.code(), absl::StrCat(prefix, status.message()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
+}
+
+// The selection of `tr` over `t`; `used` spans of the request's `max_spans`
+// are taken by the entries before it.
+absl::StatusOr<format::SlicePlan> PlanSelection(const format::TensorInfo& t,
+                                                const v1::TensorRequest& tr,
+                                                uint64_t used,
+                                                uint64_t max_spans) {
+  if (static_cast<size_t>(tr.selection_size()) != t.shape.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        tr.selection_size(), " dimension selections for a tensor of rank ",
+        t.shape.size(), " (one per dimension, or none for the whole tensor)"));
+  }
+  std::vector<format::DimRanges> selection(t.shape.size());
+  for (size_t d = 0; d < t.shape.size(); ++d) {
+    const v1::DimSelection& dim = tr.selection(static_cast<int>(d));
+    selection[d].reserve(dim.ranges_size());
+    for (const v1::Range& r : dim.ranges()) {
+      selection[d].push_back({r.start(), r.stop()});
+    }
+  }
+  ASSIGN_OR_RETURN(format::SliceSummary summary,
+                   format::MeasureSlice(t.dtype, t.shape, selection));
+  if (summary.span_count > max_spans - used) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "needs ", summary.span_count, " byte spans", used > 0 ? " (" : "",
+        used > 0 ? absl::StrCat(used, " more before it in the request)") : "",
+        ", over the limit of ", max_spans,
+        " spans per request (max_spans); select fewer, larger ranges"));
+  }
+  format::SliceOptions options;
+  options.max_spans = max_spans;
+  return format::PlanSlice(t.dtype, t.shape, selection, options);
 }
 
 }  // namespace
@@ -53,6 +99,7 @@ absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
   plan.chunk_bytes =
       std::clamp(chunk, limits.min_chunk_bytes, limits.max_chunk_bytes);
   plan.entries.reserve(request.tensors_size());
+  uint64_t spans = 0;  // Of all selections so far, against max_spans.
   for (int i = 0; i < request.tensors_size(); ++i) {
     const v1::TensorRequest& tr = request.tensors(i);
     if (tr.name().empty()) {
@@ -69,18 +116,32 @@ absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
       return absl::NotFoundError(absl::StrCat("model '", m, "': no tensor ",
                                               Quoted(tr.name())));
     }
-    if (!tr.selection().empty()) {
-      return absl::UnimplementedError(absl::StrCat(
-          "model '", m, "': tensor ", Quoted(tr.name()),
-          ": selections are not implemented by this server yet"));
-    }
     const ServedFile& file = model->files[it->second.file];
     const format::TensorInfo& t = model->tensor(it->second);
     PlannedEntry entry;
     entry.file = &file;
     entry.tensor = t.name;
-    entry.output_size = t.size();
-    entry.spans.push_back({file.header.data_offset() + t.begin, t.size()});
+    const uint64_t tensor_offset = file.header.data_offset() + t.begin;
+    if (tr.selection().empty()) {
+      entry.output_size = t.size();
+      entry.spans.push_back({tensor_offset, t.size()});
+    } else {
+      auto planned = PlanSelection(t, tr, spans, limits.max_spans);
+      if (!planned.ok()) {
+        return Prefixed(planned.status(),
+                        absl::StrCat("model '", m, "': tensor ",
+                                     Quoted(tr.name()), " ",
+                                     format::DTypeName(t.dtype), " [",
+                                     absl::StrJoin(t.shape, ", "),
+                                     "]: selection: "));
+      }
+      entry.output_size = planned->byte_size;
+      entry.spans.reserve(planned->spans.size());
+      for (const format::ByteSpan& b : planned->spans) {
+        entry.spans.push_back({tensor_offset + b.offset, b.length});
+      }
+      spans += planned->spans.size();
+    }
     if (tr.offset() > entry.output_size ||
         tr.limit() > entry.output_size - tr.offset()) {
       return absl::OutOfRangeError(absl::StrCat(

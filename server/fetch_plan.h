@@ -5,7 +5,9 @@
 // PlanFetch validates a request against a model of the catalog and resolves
 // every entry to the source byte spans of its output (in output order) and the
 // part of the output to send ([begin, end), from the entry's offset and
-// limit). It touches no file bytes; the service streams the plan.
+// limit). A whole tensor is one span; a selection is planned by
+// format::PlanSlice (offset and limit then count in the sliced output). It
+// touches no file bytes; the service streams the plan.
 //
 // Example:
 //   ASSIGN_OR_RETURN(FetchPlan plan, PlanFetch(model, request, limits));
@@ -34,6 +36,10 @@ struct FetchLimits {
   size_t max_entries = 1 << 20;
   // Longest tensor name accepted in a request.
   size_t max_name_bytes = 64 << 10;
+  // Source spans of all the selections of one request (a whole tensor is one
+  // span, bounded by max_entries): a selection fragmented into more (millions
+  // of 2-byte spans) is refused rather than served slowly.
+  uint64_t max_spans = uint64_t{1} << 20;
 };
 
 // A contiguous run of source bytes, as an offset from the start of the file.
@@ -64,8 +70,12 @@ struct FetchPlan {
 //                       or over-long tensor name, limit without room;
 //   NotFound            unknown model or tensor;
 //   FailedPrecondition  model not servable, or `revision` set and different;
-//   OutOfRange          offset (or offset + limit) past the entry's output;
-//   Unimplemented       an entry with a selection (slices come later).
+//   InvalidArgument     also: a selection without exactly one DimSelection
+//                       per dimension, a range with start > stop, a cut
+//                       inside a byte of a sub-byte dtype (MisalignedSlice),
+//                       more than max_spans spans in the request;
+//   OutOfRange          offset (or offset + limit) past the entry's output, or
+//                       a selection range past its dimension.
 absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
                                     const v1::FetchRequest& request,
                                     const FetchLimits& limits);

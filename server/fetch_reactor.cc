@@ -4,126 +4,350 @@
 #include "server/fetch_reactor.h"
 
 #include <algorithm>
-#include <cstring>
-#include <set>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "server/grpc_status.h"
-#include "util/crc32c.h"
 
 namespace weightserver::server {
 namespace {
 
-class FetchReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// The payload slice's destructor argument: which buffer goes back where.
+struct PooledBuffer {
+  BufferPool* pool;
+  std::byte* buffer;
+};
+
+void ReleasePooledBuffer(void* arg) {
+  auto* b = static_cast<PooledBuffer*>(arg);
+  b->pool->Release(b->buffer);
+  delete b;
+}
+
+// A mapped payload slice keeps its file's mapping alive until it is sent.
+void ReleaseMapping(void* arg) {
+  delete static_cast<std::shared_ptr<const MappedFile>*>(arg);
+}
+
+// A resident chunk of at most this many spans is sent from the mapping, one
+// slice per span; more fragmented ones are gathered into a pool buffer.
+constexpr size_t kMaxMappedSlices = 16;
+
+// Walks an entry's source spans in output order; chunks are cut in order, so
+// the cursor only moves forward.
+class SpanCursor {
  public:
-  FetchReactor(FetchPlan plan, std::atomic<int>* active)
-      : plan_(std::move(plan)), active_(active) {
-    absl::Status status = CheckFiles();
-    if (!status.ok()) {
-      Finish(ToGrpcStatus(status));
-      return;
-    }
-    entry_ = 0;
-    position_ = plan_.entries.empty() ? 0 : plan_.entries[0].begin;
-    WriteNext();
+  void Reset(const PlannedEntry* entry, uint64_t output_pos) {
+    entry_ = entry;
+    span_ = 0;
+    within_ = 0;
+    Skip(output_pos);
   }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      // The client went away or the call was cancelled.
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
-      return;
+  // Appends the source spans of the next `n` output bytes to `out`.
+  void Take(uint64_t n, std::vector<SourceSpan>* out) {
+    while (n > 0) {
+      const SourceSpan& s = entry_->spans[span_];
+      const uint64_t take = std::min(n, s.length - within_);
+      if (!out->empty() && out->back().offset + out->back().length ==
+                               s.offset + within_) {
+        out->back().length += take;  // Adjacent: one read.
+      } else {
+        out->push_back({s.offset + within_, take});
+      }
+      Advance(take);
+      n -= take;
     }
-    WriteNext();
-  }
-
-  void OnDone() override {
-    active_->fetch_sub(1);
-    delete this;
   }
 
  private:
-  absl::Status CheckFiles() const {
-    std::set<const ServedFile*> files;
-    for (const PlannedEntry& e : plan_.entries) files.insert(e.file);
-    for (const ServedFile* f : files) {
-      absl::Status s = f->file->CheckUnchanged();
-      if (!s.ok()) {
-        return absl::Status(s.code(), absl::StrCat("model '", plan_.model->name,
-                                                   "': ", s.message()));
-      }
+  void Skip(uint64_t n) {
+    while (n > 0 && span_ < entry_->spans.size()) {
+      const uint64_t step = std::min(n, entry_->spans[span_].length - within_);
+      Advance(step);
+      n -= step;
     }
-    return absl::OkStatus();
+  }
+  void Advance(uint64_t n) {
+    within_ += n;
+    while (span_ < entry_->spans.size() &&
+           within_ == entry_->spans[span_].length) {
+      ++span_;
+      within_ = 0;
+    }
+  }
+  const PlannedEntry* entry_ = nullptr;
+  size_t span_ = 0;
+  uint64_t within_ = 0;
+};
+
+class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  FetchReactor(FetchPlan plan, const FetchResources& resources)
+      : plan_(std::move(plan)), res_(resources) {
+    if (!plan_.entries.empty()) cursor_.Reset(&plan_.entries[0], plan_.entries[0].begin);
+    position_ = plan_.entries.empty() ? 0 : plan_.entries[0].begin;
+    Pump();
   }
 
-  // Skips finished entries; fills chunk_ with the next piece and writes it,
-  // or finishes the call when nothing is left.
-  void WriteNext() {
-    while (entry_ < plan_.entries.size() &&
-           position_ >= plan_.entries[entry_].end) {
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      write_in_flight_ = false;
+      if (!ok) cancelled_ = true;  // The client went away.
+    }
+    Pump();
+  }
+
+  void OnCancel() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancelled_ = true;
+    }
+    Pump();
+  }
+
+  void OnDone() override {
+    res_.active->fetch_sub(1);
+    Unref();
+  }
+
+ private:
+  struct Slot {
+    uint32_t entry;
+    uint64_t offset;
+    uint64_t size;
+    std::byte* buffer;  // nullptr: sent from the mapping (`spans` of `file`).
+    std::shared_ptr<const MappedFile> file;
+    std::vector<SourceSpan> spans;
+    bool filled = false;
+    absl::StatusOr<uint32_t> crc = 0u;
+  };
+
+  // Advances the stream as far as it can: starts fills up to the read-ahead
+  // depth, starts the next write, or finishes. Never holds mu_ while calling
+  // into gRPC or the pool.
+  void Pump() {
+    std::vector<FillJob> fills;
+    std::vector<std::byte*> release;  // Released after unlocking: a release
+                                      // may run another stream's waiter.
+    bool wait_for_buffer = false;
+    bool write = false;
+    // The previous message is destroyed after unlocking: dropping its last
+    // slice reference releases a pool buffer, which may run a waiter that
+    // pumps this very reactor.
+    grpc::ByteBuffer sent;
+    std::optional<grpc::Status> finish;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (finished_) return;
+      if (!cancelled_) PlanFills(&fills, &wait_for_buffer);
+      if (cancelled_) {
+        if (!write_in_flight_) finish = grpc::Status(grpc::StatusCode::CANCELLED,
+                                                     "stream cancelled");
+      } else if (!slots_.empty() && slots_.front()->filled &&
+                 !slots_.front()->crc.ok()) {
+        finish = ToGrpcStatus(Annotate(slots_.front()->crc.status()));
+      } else if (!write_in_flight_ && !slots_.empty() && slots_.front()->filled) {
+        sent.Swap(&write_buffer_);
+        BuildWrite(*slots_.front());
+        slots_.pop_front();
+        write_in_flight_ = true;
+        write = true;
+      } else if (!write_in_flight_ && slots_.empty() && AllPlanned()) {
+        finish = grpc::Status::OK;
+      }
+      if (finish.has_value()) {
+        finished_ = true;
+        for (const auto& s : slots_) {
+          // Unfilled slots give their buffer back when their fill returns.
+          if (s->filled && s->buffer != nullptr) release.push_back(s->buffer);
+        }
+        std::erase_if(slots_, [](const auto& s) { return s->filled; });
+      }
+    }
+    for (std::byte* b : release) res_.pool->Release(b);
+    for (FillJob& job : fills) res_.filler->Submit(std::move(job));
+    if (wait_for_buffer) {
+      res_.pool->WaitForRelease([this] {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          waiting_ = false;
+        }
+        Pump();
+        Unref();
+      });
+    }
+    if (write) StartWrite(&write_buffer_);
+    if (finish.has_value()) Finish(*finish);
+  }
+
+  bool AllPlanned() const { return entry_ >= plan_.entries.size(); }
+
+  void PlanFills(std::vector<FillJob>* fills, bool* wait_for_buffer) {
+    SkipFinishedEntries();
+    while (!AllPlanned() && slots_.size() < static_cast<size_t>(res_.readahead)) {
+      const PlannedEntry& e = plan_.entries[entry_];
+      const uint64_t n = std::min<uint64_t>(plan_.chunk_bytes, e.end - position_);
+      // Cut on a copy of the cursor: committed only once the chunk is issued.
+      SpanCursor next = cursor_;
+      FillJob job;
+      job.file = e.file->file.get();
+      next.Take(n, &job.spans);
+      bool mapped =
+          res_.send_from_mapping && job.spans.size() <= kMaxMappedSlices;
+      for (size_t i = 0; mapped && i < job.spans.size(); ++i) {
+        mapped = job.file->Resident(job.spans[i].offset, job.spans[i].length);
+      }
+      std::byte* buffer = nullptr;
+      if (!mapped) {
+        buffer = res_.pool->TryAcquire();
+        if (buffer == nullptr) {
+          if (!waiting_) {
+            waiting_ = true;
+            ++refs_;
+            *wait_for_buffer = true;
+          }
+          return;
+        }
+      }
+      cursor_ = next;
+      auto owned = std::make_unique<Slot>(
+          Slot{static_cast<uint32_t>(entry_), position_, n, buffer});
+      if (mapped) {
+        owned->file = e.file->file;
+        owned->spans = job.spans;
+      }
+      slots_.push_back(std::move(owned));
+      job.buffer = buffer;
+      Slot* slot = slots_.back().get();
+      job.done = [this, slot](absl::StatusOr<uint32_t> crc) { OnFilled(slot, crc); };
+      ++refs_;
+      fills->push_back(std::move(job));
+      position_ += n;
+      SkipFinishedEntries();
+    }
+  }
+
+  void SkipFinishedEntries() {
+    while (!AllPlanned() && position_ >= plan_.entries[entry_].end) {
       ++entry_;
-      if (entry_ < plan_.entries.size()) {
+      if (!AllPlanned()) {
         position_ = plan_.entries[entry_].begin;
+        cursor_.Reset(&plan_.entries[entry_], position_);
       }
     }
-    if (entry_ >= plan_.entries.size()) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    const PlannedEntry& e = plan_.entries[entry_];
-    const uint64_t n = std::min<uint64_t>(plan_.chunk_bytes, e.end - position_);
-    chunk_.set_entry(static_cast<uint32_t>(entry_));
-    chunk_.set_offset(position_);
-    std::string* data = chunk_.mutable_data();
-    data->resize(n);
-    CopyOutput(e, position_, n, data->data());
-    chunk_.set_crc32c(Crc32c(*data));
-    position_ += n;
-    StartWrite(&chunk_);
   }
 
-  // Copies output bytes [from, from + n) of `e` to `out`.
-  static void CopyOutput(const PlannedEntry& e, uint64_t from, uint64_t n,
-                         char* out) {
-    const std::byte* base = e.file->file->bytes().data();
-    uint64_t span_start = 0;
-    for (const SourceSpan& s : e.spans) {
-      if (n == 0) break;
-      if (from < span_start + s.length) {
-        const uint64_t skip = from - span_start;
-        const uint64_t take = std::min(n, s.length - skip);
-        std::memcpy(out, base + s.offset + skip, take);
-        out += take;
-        from += take;
-        n -= take;
+  void OnFilled(Slot* slot, absl::StatusOr<uint32_t> crc) {
+    std::byte* release = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (finished_) {
+        release = slot->buffer;  // nullptr for a mapped slot.
+        std::erase_if(slots_, [slot](const auto& s) { return s.get() == slot; });
+      } else {
+        slot->filled = true;
+        slot->crc = std::move(crc);
       }
-      span_start += s.length;
     }
+    if (release != nullptr) res_.pool->Release(release);
+    Pump();
+    Unref();
+  }
+
+  void BuildWrite(const Slot& slot) {
+    std::string header =
+        EncodeChunkHeader(slot.entry, slot.offset, *slot.crc, slot.size);
+    std::vector<grpc::Slice> parts;
+    parts.reserve(1 + slot.spans.size());
+    parts.emplace_back(header);
+    if (slot.buffer != nullptr) {
+      parts.emplace_back(slot.buffer, slot.size, ReleasePooledBuffer,
+                         new PooledBuffer{res_.pool, slot.buffer});
+    } else {
+      std::byte* base = const_cast<std::byte*>(slot.file->bytes().data());
+      for (const SourceSpan& s : slot.spans) {
+        parts.emplace_back(base + s.offset, s.length, ReleaseMapping,
+                           new std::shared_ptr<const MappedFile>(slot.file));
+      }
+    }
+    write_buffer_ = grpc::ByteBuffer(parts.data(), parts.size());
+    if (res_.bytes_sent != nullptr) res_.bytes_sent->fetch_add(slot.size);
+  }
+
+  absl::Status Annotate(const absl::Status& s) const {
+    return absl::Status(s.code(), absl::StrCat("model '", plan_.model->name,
+                                               "': ", s.message()));
+  }
+
+  void Unref() {
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last = --refs_ == 0;
+    }
+    if (last) delete this;
   }
 
   FetchPlan plan_;
-  std::atomic<int>* active_;
-  size_t entry_ = 0;
-  uint64_t position_ = 0;
-  v1::Chunk chunk_;
+  const FetchResources res_;
+  std::mutex mu_;
+  // Guarded by mu_:
+  size_t entry_ = 0;       // Next entry to cut chunks from.
+  uint64_t position_ = 0;  // Next output byte of that entry.
+  SpanCursor cursor_;
+  // Issued chunks, in stream order; fills hold Slot pointers, so each slot
+  // lives on the heap until it is written or dropped.
+  std::deque<std::unique_ptr<Slot>> slots_;
+  grpc::ByteBuffer write_buffer_;
+  bool write_in_flight_ = false;
+  bool waiting_ = false;
+  bool cancelled_ = false;
+  bool finished_ = false;
+  int refs_ = 1;  // gRPC's (released in OnDone), + fills and waits out.
 };
 
-class FailedReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
+class FailedReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit FailedReactor(absl::Status status) {
-    Finish(ToGrpcStatus(status));
-  }
+  explicit FailedReactor(absl::Status status) { Finish(ToGrpcStatus(status)); }
   void OnDone() override { delete this; }
 };
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::Chunk>* StartFetchReactor(
-    FetchPlan plan, std::atomic<int>* active) {
-  return new FetchReactor(std::move(plan), active);
+std::string EncodeChunkHeader(uint32_t entry, uint64_t offset, uint32_t crc32c,
+                              uint64_t size) {
+  std::string h;
+  h.reserve(32);
+  h.push_back(0x08);  // entry: field 1, varint.
+  AppendVarint(entry, &h);
+  h.push_back(0x10);  // offset: field 2, varint.
+  AppendVarint(offset, &h);
+  h.push_back(0x1d);  // crc32c: field 3, fixed32 (little-endian).
+  for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>(crc32c >> (8 * i)));
+  h.push_back(0x7a);  // data: field 15, length-delimited.
+  AppendVarint(size, &h);
+  return h;
 }
 
-grpc::ServerWriteReactor<v1::Chunk>* FailedFetchReactor(absl::Status status) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
+    FetchPlan plan, const FetchResources& resources) {
+  return new FetchReactor(std::move(plan), resources);
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(
+    absl::Status status) {
   return new FailedReactor(std::move(status));
 }
 

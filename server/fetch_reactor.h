@@ -1,36 +1,66 @@
 // Copyright 2026 The Weightserver Authors.
 //
-// server/fetch_reactor.h: the reactor that streams one Fetch plan as chunks.
+// server/fetch_reactor.h: the reactor that streams one Fetch plan.
 //
-// Lifecycle (gRPC callback API): the constructor starts the first write;
-// OnWriteDone starts the next one, so exactly one write is in flight and a
-// client that stops reading stops the stream (flow control) instead of
-// making the server buffer; after the last chunk the reactor finishes with
-// OK; OnDone deletes it and releases the stream slot.
+// Fetch is a raw callback method: each response is a grpc::ByteBuffer of a
+// small hand-encoded Chunk header slice (entry, offset, crc32c, and the tag
+// and length of `data`) and the payload slices. A chunk whose pages are in
+// the page cache (mincore) and that has at most 16 source spans is sent
+// straight from the file mapping: its slices point into the mapping and hold
+// a reference on it (zero copy; the CRC is computed off the gRPC threads
+// under a SIGBUS guard). Any other chunk is read into a BufferPool buffer
+// (io_uring or pread) whose slice returns the buffer to the pool once gRPC
+// has sent it. The bytes on the wire are exactly the documented Chunk.
 //
-// Each chunk holds at most plan.chunk_bytes of one entry's output, starting at
-// the entry's `begin`, with the CRC32C of its bytes. Before the first chunk
-// the files involved are checked to be unchanged since the scan
-// (FAILED_PRECONDITION otherwise).
+// Lifecycle: the reactor keeps up to `readahead` chunks of its plan filling
+// (ChunkFiller, off the gRPC threads) or ready, and one write in flight;
+// OnWriteDone and each finished fill pump the next step. A client that stops
+// reading stops its stream (HTTP/2 flow control) and holds at most
+// `readahead` buffers. When the pool is empty the stream waits for a release.
+// A failed fill ends the stream with its status (DATA_LOSS for a truncated
+// file, FAILED_PRECONDITION for a modified one). The reactor deletes itself
+// after OnDone and after every fill it started has come back.
 //
-// Thread-safety: gRPC serialises the reactor's callbacks.
+// Thread-safety: gRPC callbacks and fill completions may run on any thread;
+// the reactor's state is guarded by its mutex.
 #ifndef WEIGHTSERVER_SERVER_FETCH_REACTOR_H_
 #define WEIGHTSERVER_SERVER_FETCH_REACTOR_H_
 
 #include <atomic>
 
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/server_callback.h>
+
 #include "absl/status/status.h"
+#include "server/buffer_pool.h"
+#include "server/chunk_filler.h"
 #include "server/fetch_plan.h"
-#include "weightserver/v1/weightserver.grpc.pb.h"
 
 namespace weightserver::server {
 
-// Starts streaming `plan`; `active` is decremented when the reactor is done.
-grpc::ServerWriteReactor<v1::Chunk>* StartFetchReactor(FetchPlan plan,
-                                                       std::atomic<int>* active);
+// What every Fetch stream shares.
+struct FetchResources {
+  BufferPool* pool = nullptr;
+  ChunkFiller* filler = nullptr;
+  int readahead = 4;               // Chunks filling or ready per stream.
+  bool send_from_mapping = true;   // Resident chunks: zero copy.
+  std::atomic<int>* active = nullptr;    // Decremented when a stream ends.
+  std::atomic<uint64_t>* bytes_sent = nullptr;  // Payload bytes written.
+};
+
+// Starts streaming `plan`. plan.chunk_bytes must be <= pool->buffer_bytes().
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
+    FetchPlan plan, const FetchResources& resources);
 
 // A reactor that finishes at once with `status` (for rejected requests).
-grpc::ServerWriteReactor<v1::Chunk>* FailedFetchReactor(absl::Status status);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(
+    absl::Status status);
+
+// The Chunk message header for a payload of `size` bytes: fields entry,
+// offset, crc32c, then the tag and length of `data` (field 15). Appending the
+// payload gives the complete serialized Chunk.
+std::string EncodeChunkHeader(uint32_t entry, uint64_t offset, uint32_t crc32c,
+                              uint64_t size);
 
 }  // namespace weightserver::server
 

@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -25,7 +26,16 @@ ABSL_FLAG(std::string, repo, "", "Directory of models (required).");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "HOST:PORT (port 0 picks a free one) or unix:PATH.");
 ABSL_FLAG(int, max_streams, 256, "Concurrent Fetch streams.");
-ABSL_FLAG(uint32_t, chunk_bytes, 1 << 20, "Default chunk payload size.");
+ABSL_FLAG(uint32_t, chunk_bytes, 1 << 20,
+          "Default chunk payload size (clients may ask for 64 KiB .. 4 MiB).");
+ABSL_FLAG(std::string, io, "auto",
+          "Read path: auto (io_uring where allowed, else pread), uring, pread.");
+ABSL_FLAG(int, io_threads, 4, "Threads of the read-ahead stage.");
+ABSL_FLAG(bool, zero_copy, true,
+          "Send chunks whose pages are cached straight from the file mapping.");
+ABSL_FLAG(int, readahead, 4, "Chunks read ahead per Fetch stream.");
+ABSL_FLAG(uint64_t, max_inflight_bytes, 48 << 20,
+          "Bytes read ahead of the network over all streams (bounds memory).");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long running streams may take to finish.");
 
@@ -55,6 +65,17 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.service.max_streams = absl::GetFlag(FLAGS_max_streams);
   options.service.limits.default_chunk_bytes = absl::GetFlag(FLAGS_chunk_bytes);
+  options.service.io_threads = absl::GetFlag(FLAGS_io_threads);
+  options.service.send_from_mapping = absl::GetFlag(FLAGS_zero_copy);
+  options.service.readahead = absl::GetFlag(FLAGS_readahead);
+  options.service.max_inflight_bytes = absl::GetFlag(FLAGS_max_inflight_bytes);
+  absl::StatusOr<weightserver::server::IoMode> io =
+      weightserver::server::ParseIoMode(absl::GetFlag(FLAGS_io));
+  if (!io.ok()) {
+    std::cerr << "weightserver: " << io.status().message() << "\n";
+    return 2;
+  }
+  options.service.io = *io;
   auto server = weightserver::server::Server::Start(options);
   if (!server.ok()) {
     std::cerr << "weightserver: " << server.status().message() << "\n";
@@ -64,16 +85,30 @@ int main(int argc, char** argv) {
   for (const auto& m : (*server)->repository().models()) servable += m->servable();
   LOG(INFO) << "serving " << servable << " of "
             << (*server)->repository().models().size() << " models from "
-            << options.repo;
+            << options.repo << "; reads: "
+            << weightserver::server::IoModeName((*server)->service().io_mode())
+            << ", read-ahead budget " << options.service.max_inflight_bytes
+            << " bytes";
   std::cout << "weightserver: listening on " << (*server)->address()
             << std::endl;
 
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    LOG(INFO) << "signal " << sig << ": draining (grace period "
-              << absl::GetFlag(FLAGS_grace_period) << ")";
-    (*server)->Shutdown(absl::GetFlag(FLAGS_grace_period));
+    const absl::Duration grace = absl::GetFlag(FLAGS_grace_period);
+    LOG(INFO) << "signal " << sig << " (" << strsignal(sig)
+              << "): draining: health NOT_SERVING, refusing new calls, "
+              << (*server)->service().active_streams()
+              << " Fetch streams running, grace period " << grace;
+    const absl::Time start = absl::Now();
+    (*server)->Shutdown(grace);  // Returns once every call is done.
+    const absl::Duration took = absl::Now() - start;
+    if (took >= grace) {
+      LOG(WARNING) << "grace period over after " << took
+                   << ": cancelled the streams still running";
+    } else {
+      LOG(INFO) << "drained in " << took << ": every running call finished";
+    }
   });
   (*server)->Wait();
   waiter.join();

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -104,6 +105,26 @@ void MappedFile::Reset() {
   if (fd_ >= 0) close(fd_);
   data_ = nullptr;
   fd_ = -1;
+}
+
+bool MappedFile::Resident(uint64_t offset, uint64_t length) const {
+  if (length == 0) return true;
+  if (data_ == nullptr || offset > identity_.size ||
+      length > identity_.size - offset) {
+    return false;
+  }
+  static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t first = offset / page * page;
+  const uint64_t end = offset + length;
+  thread_local std::vector<unsigned char> pages;
+  pages.resize((end - first + page - 1) / page);
+  if (mincore(static_cast<char*>(data_) + first, end - first, pages.data()) != 0) {
+    return false;
+  }
+  for (unsigned char p : pages) {
+    if ((p & 1) == 0) return false;
+  }
+  return true;
 }
 
 absl::Status MappedFile::CheckUnchanged() const {

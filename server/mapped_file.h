@@ -63,6 +63,10 @@ class MappedFile {
   // The open descriptor (for pread / io_uring read paths).
   int fd() const { return fd_; }
 
+  // True when every page of bytes [offset, offset + length) is in the page
+  // cache (mincore), so reading them through the mapping will not block.
+  bool Resident(uint64_t offset, uint64_t length) const;
+
   // OK when the path still names the same, unmodified file; otherwise
   // FailedPrecondition naming what changed (or the stat error).
   absl::Status CheckUnchanged() const;

@@ -20,8 +20,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                    ModelRepository::Scan({.root = options.repo}));
   std::unique_ptr<Server> server(new Server());
   server->repository_ = std::move(repo);
-  server->service_ =
-      std::make_unique<WeightService>(server->repository_, options.service);
+  ASSIGN_OR_RETURN(server->service_,
+                   WeightService::Create(server->repository_, options.service));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -3,11 +3,16 @@
 // server/weight_service.cc
 #include "server/weight_service.h"
 
+#include <grpcpp/support/proto_buffer_reader.h>
+
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "format/dtype.h"
 #include "server/fetch_reactor.h"
 #include "server/grpc_status.h"
+#include "util/status_macros.h"
 
 namespace weightserver::server {
 
@@ -43,9 +48,39 @@ v1::Model BuildToc(const Model& model) {
   return toc;
 }
 
+absl::StatusOr<std::unique_ptr<WeightService>> WeightService::Create(
+    std::shared_ptr<const ModelRepository> repository, ServiceOptions options) {
+  FetchLimits& l = options.limits;
+  if (l.min_chunk_bytes == 0 || l.min_chunk_bytes > l.max_chunk_bytes ||
+      options.readahead < 1 || options.max_streams < 1) {
+    return absl::InvalidArgumentError(
+        "service options: need 0 < min_chunk_bytes <= max_chunk_bytes, "
+        "readahead >= 1, max_streams >= 1");
+  }
+  l.default_chunk_bytes =
+      std::clamp(l.default_chunk_bytes, l.min_chunk_bytes, l.max_chunk_bytes);
+  if (options.max_inflight_bytes < 2ull * l.max_chunk_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "service options: max_inflight_bytes (", options.max_inflight_bytes,
+        ") must hold at least two chunks of max_chunk_bytes (",
+        l.max_chunk_bytes, ")"));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<ChunkFiller> filler,
+                   ChunkFiller::Create({.mode = options.io,
+                                        .threads = options.io_threads}));
+  return std::unique_ptr<WeightService>(new WeightService(
+      std::move(repository), std::move(options), std::move(filler)));
+}
+
 WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
-                             ServiceOptions options)
-    : repository_(std::move(repository)), options_(options) {
+                             ServiceOptions options,
+                             std::unique_ptr<ChunkFiller> filler)
+    : repository_(std::move(repository)),
+      options_(options),
+      pool_(std::make_unique<BufferPool>(
+          options.limits.max_chunk_bytes,
+          options.max_inflight_bytes / options.limits.max_chunk_bytes)),
+      filler_(std::move(filler)) {
   for (const auto& model : repository_->models()) {
     v1::ModelSummary* s = list_.add_models();
     s->set_name(model->name);
@@ -55,7 +90,7 @@ WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
     s->set_total_tensor_bytes(model->total_tensor_bytes);
     s->set_error(model->error);
     if (model->servable()) {
-      tocs_[model->name] = std::make_shared<const v1::Model>(BuildToc(*model));
+      tocs_.emplace(model->name, grpc::Slice(BuildToc(*model).SerializeAsString()));
     }
   }
 }
@@ -70,27 +105,42 @@ grpc::ServerUnaryReactor* WeightService::ListModels(
 }
 
 grpc::ServerUnaryReactor* WeightService::GetModel(
-    grpc::CallbackServerContext* context, const v1::GetModelRequest* request,
-    v1::Model* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw,
+    grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  v1::GetModelRequest request;
+  grpc::ByteBuffer copy(*raw);  // Deserialize consumes its input.
   absl::Status status;
-  if (request->name().empty()) {
+  if (!grpc::SerializationTraits<v1::GetModelRequest>::Deserialize(&copy,
+                                                                  &request)
+           .ok()) {
+    status = absl::InvalidArgumentError("GetModel: malformed request");
+  } else if (request.name().empty()) {
     status = absl::InvalidArgumentError("GetModel: empty model name");
-  } else if (auto it = tocs_.find(request->name()); it != tocs_.end()) {
-    *response = *it->second;
-  } else if (auto model = repository_->Find(request->name())) {
+  } else if (auto it = tocs_.find(request.name()); it != tocs_.end()) {
+    *response = grpc::ByteBuffer(&it->second, 1);  // Shares the slice.
+  } else if (auto model = repository_->Find(request.name())) {
     status = absl::FailedPreconditionError(absl::StrCat(
         "model '", model->name, "' is not servable: ", model->error));
   } else {
     status = absl::NotFoundError(absl::StrCat(
-        "GetModel: no model '", absl::CHexEscape(request->name()), "'"));
+        "GetModel: no model '", absl::CHexEscape(request.name()), "'"));
   }
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::Chunk>* WeightService::Fetch(
-    grpc::CallbackServerContext* context, const v1::FetchRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  auto request = std::make_unique<v1::FetchRequest>();
+  grpc::ByteBuffer copy(*raw);  // Deserialize consumes its input.
+  grpc::Status parsed =
+      grpc::SerializationTraits<v1::FetchRequest>::Deserialize(&copy,
+                                                               request.get());
+  if (!parsed.ok()) {
+    return FailedFetchReactor(absl::InvalidArgumentError(
+        absl::StrCat("Fetch: malformed request: ", parsed.error_message())));
+  }
   absl::StatusOr<FetchPlan> plan =
       PlanFetch(repository_->Find(request->model()), *request, options_.limits);
   if (!plan.ok()) return FailedFetchReactor(plan.status());
@@ -100,7 +150,15 @@ grpc::ServerWriteReactor<v1::Chunk>* WeightService::Fetch(
         "Fetch model '", request->model(), "': ", options_.max_streams,
         " streams already running; retry later")));
   }
-  return StartFetchReactor(*std::move(plan), &active_streams_);
+  streams_served_.fetch_add(1, std::memory_order_relaxed);
+  return StartFetchReactor(
+      *std::move(plan),
+      FetchResources{.pool = pool_.get(),
+                     .filler = filler_.get(),
+                     .readahead = options_.readahead,
+                     .send_from_mapping = options_.send_from_mapping,
+                     .active = &active_streams_,
+                     .bytes_sent = &bytes_sent_});
 }
 
 }  // namespace weightserver::server

@@ -3,13 +3,16 @@
 // server/weight_service.h: the weightserver.v1.WeightService implementation.
 //
 // Callback API throughout: ListModels and GetModel answer from tables built
-// once at construction; each Fetch stream is one FetchReactor (see
-// fetch_reactor.h) with one write in flight. The number of concurrent Fetch
-// streams is bounded; beyond it a Fetch fails with RESOURCE_EXHAUSTED.
+// once at construction; Fetch is a raw method (responses are ByteBuffers that
+// point at pool buffers, see fetch_reactor.h), one reactor per stream with one
+// write in flight. The service owns the read-ahead stage (ChunkFiller) and
+// the BufferPool that bounds the bytes in flight over all streams. The number
+// of concurrent Fetch streams is bounded; beyond it a Fetch fails with
+// RESOURCE_EXHAUSTED.
 //
 // Example:
-//   WeightService service(std::move(repo), ServiceOptions{});
-//   builder.RegisterService(&service);
+//   ASSIGN_OR_RETURN(auto service, WeightService::Create(repo, {}));
+//   builder.RegisterService(service.get());
 //
 // Thread-safety: all methods may be called concurrently by gRPC.
 #ifndef WEIGHTSERVER_SERVER_WEIGHT_SERVICE_H_
@@ -19,6 +22,8 @@
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
+#include "server/buffer_pool.h"
+#include "server/chunk_filler.h"
 #include "server/fetch_plan.h"
 #include "server/model_repository.h"
 #include "weightserver/v1/weightserver.grpc.pb.h"
@@ -29,32 +34,66 @@ struct ServiceOptions {
   FetchLimits limits;
   // Concurrent Fetch streams; more get RESOURCE_EXHAUSTED.
   int max_streams = 256;
+  // Bytes read ahead of the network over all streams (pool capacity).
+  uint64_t max_inflight_bytes = 48 << 20;
+  // Chunks filling or ready per stream.
+  int readahead = 4;
+  IoMode io = IoMode::kAuto;
+  int io_threads = 4;
+  // Send chunks whose pages are in the page cache straight from the mapping
+  // (zero copy); false reads every chunk into a pool buffer.
+  bool send_from_mapping = true;
 };
 
-class WeightService final : public v1::WeightService::CallbackService {
+class WeightService final
+    : public v1::WeightService::WithRawCallbackMethod_GetModel<
+          v1::WeightService::WithRawCallbackMethod_Fetch<
+              v1::WeightService::CallbackService>> {
  public:
-  WeightService(std::shared_ptr<const ModelRepository> repository,
-                ServiceOptions options);
+  // Errors: Unavailable when options.io is kUring and io_uring is refused;
+  // InvalidArgument for inconsistent limits.
+  static absl::StatusOr<std::unique_ptr<WeightService>> Create(
+      std::shared_ptr<const ModelRepository> repository,
+      ServiceOptions options);
 
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const v1::ListModelsRequest* request,
                                        v1::ListModelsResponse* response) override;
+  // Raw: the table of contents is serialized once, at construction, and
+  // every call sends that buffer (a 100,000-tensor table is megabytes).
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
-                                     const v1::GetModelRequest* request,
-                                     v1::Model* response) override;
-  grpc::ServerWriteReactor<v1::Chunk>* Fetch(
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Fetch(
       grpc::CallbackServerContext* context,
-      const v1::FetchRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
   // Fetch streams running now.
   int active_streams() const { return active_streams_.load(); }
+  // Fetch streams accepted since construction (for tests and logs: which
+  // replica served how much).
+  uint64_t streams_served() const { return streams_served_.load(); }
+  // Payload bytes handed to gRPC since construction.
+  uint64_t bytes_sent() const { return bytes_sent_.load(); }
+  // Pool buffers holding read-ahead or unsent bytes now.
+  size_t buffers_in_use() const { return pool_->in_use(); }
+  // The read path in use: kUring or kPread.
+  IoMode io_mode() const { return filler_->mode(); }
 
  private:
+  WeightService(std::shared_ptr<const ModelRepository> repository,
+                ServiceOptions options, std::unique_ptr<ChunkFiller> filler);
+
   std::shared_ptr<const ModelRepository> repository_;
   ServiceOptions options_;
   v1::ListModelsResponse list_;
-  absl::flat_hash_map<std::string, std::shared_ptr<const v1::Model>> tocs_;
+  // Serialized v1::Model of each servable model.
+  absl::flat_hash_map<std::string, grpc::Slice> tocs_;
   std::atomic<int> active_streams_{0};
+  std::atomic<uint64_t> streams_served_{0};
+  std::atomic<uint64_t> bytes_sent_{0};
+  std::unique_ptr<BufferPool> pool_;
+  std::unique_ptr<ChunkFiller> filler_;  // After pool_: joined first.
 };
 
 // The table of contents of a servable model, as GetModel returns it.

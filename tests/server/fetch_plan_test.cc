@@ -162,10 +162,103 @@ TEST_F(FetchPlanTest, WrongRevisionIsFailedPrecondition) {
   EXPECT_OK(Plan(r));
 }
 
-TEST_F(FetchPlanTest, SelectionIsUnimplementedForNow) {
+// Adds a DimSelection of `ranges` ({start, stop} pairs) to entry `e`.
+void AddDim(v1::FetchRequest& r, int e,
+            std::vector<std::pair<uint64_t, uint64_t>> ranges) {
+  v1::DimSelection* dim = r.mutable_tensors(e)->add_selection();
+  for (auto [start, stop] : ranges) {
+    v1::Range* range = dim->add_ranges();
+    range->set_start(start);
+    range->set_stop(stop);
+  }
+}
+
+TEST_F(FetchPlanTest, SelectionBecomesSpansShiftedToTheFile) {
+  // a: F32 [4, 8]; columns [2:4] + [6:7] of rows [1:3].
   v1::FetchRequest r = Request("m", {"a"});
-  r.mutable_tensors(0)->add_selection()->add_ranges()->set_stop(1);
-  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kUnimplemented));
+  AddDim(r, 0, {{1, 3}});
+  AddDim(r, 0, {{2, 4}, {6, 7}});
+  ASSERT_OK_AND_ASSIGN(FetchPlan plan, Plan(r));
+  const auto& m = *repo_->Find("m");
+  const uint64_t base = m.files[0].header.data_offset() +
+                        m.tensor(m.tensors.at("a")).begin;
+  const PlannedEntry& e = plan.entries[0];
+  EXPECT_EQ(e.output_size, 2u * 3 * 4);
+  EXPECT_EQ(e.end, e.output_size);
+  ASSERT_EQ(e.spans.size(), 4u);
+  const uint64_t want[4][2] = {{32 + 8, 8}, {32 + 24, 4}, {64 + 8, 8}, {64 + 24, 4}};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(e.spans[i].offset, base + want[i][0]) << i;
+    EXPECT_EQ(e.spans[i].length, want[i][1]) << i;
+  }
+  EXPECT_EQ(plan.total_bytes, 24u);
+}
+
+TEST_F(FetchPlanTest, OffsetAndLimitCountInTheSlicedOutput) {
+  v1::FetchRequest r = Request("m", {"a"});
+  AddDim(r, 0, {});
+  AddDim(r, 0, {{0, 1}});  // One column: 16 bytes.
+  r.mutable_tensors(0)->set_offset(4);
+  r.mutable_tensors(0)->set_limit(8);
+  ASSERT_OK_AND_ASSIGN(FetchPlan plan, Plan(r));
+  EXPECT_EQ(plan.entries[0].output_size, 16u);
+  EXPECT_EQ(plan.entries[0].begin, 4u);
+  EXPECT_EQ(plan.entries[0].end, 12u);
+  r.mutable_tensors(0)->set_offset(17);
+  r.mutable_tensors(0)->set_limit(0);
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kOutOfRange,
+                                HasSubstr("output has 16")));
+}
+
+TEST_F(FetchPlanTest, SelectionOfTheWrongRankIsInvalid) {
+  v1::FetchRequest r = Request("m", {"a"});
+  AddDim(r, 0, {{0, 1}});
+  EXPECT_THAT(Plan(r),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("tensor 'a' F32 [4, 8]: selection: 1 dimension "
+                                 "selections for a tensor of rank 2")));
+  AddDim(r, 0, {});
+  AddDim(r, 0, {});
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(FetchPlanTest, SelectionOutsideTheShapeIsOutOfRange) {
+  v1::FetchRequest r = Request("m", {"b"});
+  AddDim(r, 0, {{8, 17}});
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kOutOfRange,
+                                HasSubstr("range [8, 17) is past the end")));
+}
+
+TEST_F(FetchPlanTest, ReversedRangeIsInvalid) {
+  v1::FetchRequest r = Request("m", {"b"});
+  AddDim(r, 0, {{9, 3}});
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("start > stop")));
+}
+
+TEST_F(FetchPlanTest, EmptySelectionIsAnEmptyEntry) {
+  v1::FetchRequest r = Request("m", {"a"});
+  AddDim(r, 0, {{2, 2}});
+  AddDim(r, 0, {});
+  ASSERT_OK_AND_ASSIGN(FetchPlan plan, Plan(r));
+  EXPECT_EQ(plan.entries[0].output_size, 0u);
+  EXPECT_TRUE(plan.entries[0].spans.empty());
+  EXPECT_EQ(plan.total_bytes, 0u);
+}
+
+TEST_F(FetchPlanTest, FragmentedRequestsAreRefusedNamingTheLimit) {
+  limits_.max_spans = 6;
+  v1::FetchRequest r = Request("m", {"a", "a"});
+  for (int e = 0; e < 2; ++e) {
+    AddDim(r, e, {});
+    AddDim(r, e, {{0, 1}});  // 4 spans each: 8 in all.
+  }
+  EXPECT_THAT(Plan(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("needs 4 byte spans (4 more before it "
+                                          "in the request), over the limit of "
+                                          "6 spans per request (max_spans)")));
+  limits_.max_spans = 8;
+  EXPECT_OK(Plan(r));
 }
 
 TEST_F(FetchPlanTest, ChunkSizeHintIsClamped) {

@@ -1,0 +1,36 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/sigbus_guard.h: copy from a file mapping without dying of SIGBUS.
+//
+// Touching a mapped page past the end of a file that was truncated after it
+// was mapped raises SIGBUS, which would kill the daemon. GuardedCopy copies
+// under a thread-local recovery point: the process-wide SIGBUS handler jumps
+// back to it, and the copy reports failure instead. A SIGBUS outside a
+// guarded copy is not ours: the handler restores the default action and
+// re-raises it.
+//
+// Example:
+//   if (!GuardedCopy(dest, mapping + offset, n)) {
+//     return absl::DataLossError("file truncated while served");
+//   }
+//
+// Thread-safety: safe from any number of threads at once.
+#ifndef WEIGHTSERVER_SERVER_SIGBUS_GUARD_H_
+#define WEIGHTSERVER_SERVER_SIGBUS_GUARD_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace weightserver::server {
+
+// Copies `n` bytes; false when a SIGBUS interrupted the copy (dest is then
+// partly written). Installs the handler on first use.
+bool GuardedCopy(void* dest, const void* src, size_t n);
+
+// Extends *crc (CRC32C) over `n` bytes at `src`; false when a SIGBUS
+// interrupted it (*crc is then unspecified).
+bool GuardedCrc32c(const void* src, size_t n, uint32_t* crc);
+
+}  // namespace weightserver::server
+
+#endif  // WEIGHTSERVER_SERVER_SIGBUS_GUARD_H_

@@ -1,0 +1,164 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// tests/server/chunk_filler_test.cc: the read-ahead stage fills the right
+// bytes in both I/O modes, checksums them, and turns a file truncated or
+// modified under it into a status, never a crash.
+#include "server/chunk_filler.h"
+
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/sigbus_guard.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+#include "util/crc32c.h"
+
+namespace weightserver::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::weightserver::testing::StatusIs;
+using ::weightserver::testing::TempDir;
+using ::weightserver::testing::WriteBytes;
+
+std::string Pattern(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i * 131 + (i >> 9));
+  return s;
+}
+
+class ChunkFillerTest : public ::testing::TestWithParam<IoMode> {
+ protected:
+  void SetUp() override {
+    data_ = Pattern(1 << 20);
+    path_ = dir_.path() + "/f";
+    WriteBytes(path_, data_);
+    auto f = MappedFile::Open(path_);
+    ASSERT_OK(f.status());
+    file_ = std::make_unique<MappedFile>(*std::move(f));
+    auto filler = ChunkFiller::Create({.mode = GetParam(), .threads = 2,
+                                       .min_block_read = 4096});
+    if (!filler.ok() && GetParam() == IoMode::kUring) {
+      GTEST_SKIP() << "io_uring not available here: " << filler.status();
+    }
+    ASSERT_OK(filler.status());
+    filler_ = *std::move(filler);
+    EXPECT_EQ(filler_->mode(), GetParam());
+  }
+
+  // Fills `spans` into a fresh buffer (or checksums them in place when
+  // `mapped`) and waits for the result.
+  absl::StatusOr<uint32_t> Fill(std::vector<SourceSpan> spans, std::string* out,
+                                bool mapped = false) {
+    uint64_t n = 0;
+    for (const auto& s : spans) n += s.length;
+    out->assign(n, '\0');
+    std::promise<absl::StatusOr<uint32_t>> done;
+    FillJob job;
+    job.file = file_.get();
+    job.spans = std::move(spans);
+    job.buffer = mapped ? nullptr : reinterpret_cast<std::byte*>(out->data());
+    job.done = [&](absl::StatusOr<uint32_t> crc) { done.set_value(crc); };
+    filler_->Submit(std::move(job));
+    return done.get_future().get();
+  }
+
+  TempDir dir_;
+  std::string data_, path_;
+  std::unique_ptr<MappedFile> file_;
+  std::unique_ptr<ChunkFiller> filler_;
+};
+
+TEST_P(ChunkFillerTest, FillsLargeAndSmallSpansInOrder) {
+  std::string out;
+  // Large spans go through the block reader, small ones through the mapping.
+  std::vector<SourceSpan> spans = {{100000, 300000}, {5, 10}, {700000, 8192},
+                                   {3, 1}};
+  ASSERT_OK_AND_ASSIGN(uint32_t crc, Fill(spans, &out));
+  std::string want = data_.substr(100000, 300000) + data_.substr(5, 10) +
+                     data_.substr(700000, 8192) + data_.substr(3, 1);
+  EXPECT_TRUE(out == want);
+  EXPECT_EQ(crc, Crc32c(want));
+}
+
+TEST_P(ChunkFillerTest, MappedJobOnlyChecksums) {
+  std::string unused;
+  ASSERT_OK_AND_ASSIGN(uint32_t crc, Fill({{10, 5000}, {9000, 20}}, &unused,
+                                          /*mapped=*/true));
+  EXPECT_EQ(crc, Crc32c(data_.substr(10, 5000) + data_.substr(9000, 20)));
+}
+
+TEST_P(ChunkFillerTest, TruncatedFileIsDataLoss) {
+  ASSERT_EQ(truncate(path_.c_str(), 4096), 0);
+  std::string out;
+  // A block read past the new end comes back short.
+  EXPECT_THAT(Fill({{500000, 100000}}, &out),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("truncated")));
+  // A gather from a mapped page past the new end raises SIGBUS: caught.
+  EXPECT_THAT(Fill({{600000, 100}}, &out),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("SIGBUS")));
+  EXPECT_THAT(Fill({{600000, 100}}, &out, /*mapped=*/true),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("SIGBUS")));
+  // Bytes still inside the file read fine, but the size changed.
+  EXPECT_THAT(Fill({{0, 100}}, &out),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("changed size")));
+}
+
+TEST_P(ChunkFillerTest, ModifiedInPlaceIsFailedPrecondition) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  {
+    std::FILE* f = std::fopen(path_.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fputc('x', f);
+    std::fclose(f);
+  }
+  std::string out;
+  EXPECT_THAT(Fill({{0, 100}}, &out),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("modified in place")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ChunkFillerTest,
+                         ::testing::Values(IoMode::kPread, IoMode::kUring),
+                         [](const auto& info) {
+                           return std::string(IoModeName(info.param));
+                         });
+
+TEST(IoModeTest, ParsesNames) {
+  EXPECT_EQ(*ParseIoMode("auto"), IoMode::kAuto);
+  EXPECT_EQ(*ParseIoMode("uring"), IoMode::kUring);
+  EXPECT_EQ(*ParseIoMode("pread"), IoMode::kPread);
+  EXPECT_THAT(ParseIoMode("mmap"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                            HasSubstr("auto, uring, pread")));
+}
+
+TEST(SigbusGuardTest, UnguardedCodeStillWorksAfterAGuardedFault) {
+  TempDir dir;
+  WriteBytes(dir.path() + "/g", std::string(1 << 16, 'a'));
+  ASSERT_OK_AND_ASSIGN(MappedFile f, MappedFile::Open(dir.path() + "/g"));
+  ASSERT_EQ(truncate((dir.path() + "/g").c_str(), 0), 0);
+  char buf[16];
+  EXPECT_FALSE(GuardedCopy(buf, f.bytes().data() + 8192, sizeof(buf)));
+  EXPECT_FALSE(GuardedCopy(buf, f.bytes().data() + 100, sizeof(buf)));
+  char ok[4] = "abc";
+  EXPECT_TRUE(GuardedCopy(buf, ok, 4));
+  EXPECT_STREQ(buf, "abc");
+}
+
+TEST(MappedFileTest, ResidencyFollowsThePageCache) {
+  TempDir dir;
+  WriteBytes(dir.path() + "/r", std::string(1 << 20, 'r'));
+  ASSERT_OK_AND_ASSIGN(MappedFile f, MappedFile::Open(dir.path() + "/r"));
+  // Just written: in the page cache.
+  EXPECT_TRUE(f.Resident(0, 1 << 20));
+  EXPECT_TRUE(f.Resident(12345, 1));
+  EXPECT_TRUE(f.Resident(0, 0));
+  EXPECT_FALSE(f.Resident(1 << 20, 1));  // Past the end.
+}
+
+}  // namespace
+}  // namespace weightserver::server
