@@ -71,13 +71,20 @@ bool IsUsageError(const absl::Status& status);
 absl::Status RunLs(const Context& ctx, const ParsedArgs& args);
 // inspect MODEL [--json]: the model's table of contents.
 absl::Status RunInspect(const Context& ctx, const ParsedArgs& args);
-// fetch MODEL -o PATH [--tensor NAME]...: into one file, or a directory.
+// fetch MODEL -o PATH [--tensor NAME]... [--slice NAME=SPEC]... [--shard
+// DIM/RANK/WORLD]: into one file (sliced tensors with their new shapes), or a
+// directory (see slice_spec.h for SPEC).
 absl::Status RunFetch(const Context& ctx, const ParsedArgs& args);
-// load MODEL [--tensor NAME]...: into host memory, verified, discarded.
+// load MODEL [--tensor NAME]... [--device cpu|cuda[:N]]: into host (or GPU)
+// memory, verified, discarded.
 absl::Status RunLoad(const Context& ctx, const ParsedArgs& args);
 // check FILE...: validates local files (directories: their *.safetensors).
 // Errors: DataLoss "N of M files invalid" once every line is printed.
 absl::Status RunCheck(const Context& ctx, const ParsedArgs& args);
+// health [--service NAME] [--timeout T]: grpc.health.v1.Health/Check;
+// prints the status. Errors: Unavailable when the answer is not SERVING,
+// NotFound for an unknown service, the RPC's status otherwise.
+absl::Status RunHealth(const Context& ctx, const ParsedArgs& args);
 
 }  // namespace weightserver::cli
 

@@ -43,7 +43,10 @@ std::vector<FlagSpec> GlobalFlags() {
        .help = "parallel Fetch streams (default 4)"},
       {.name = "chunk-bytes",
        .value_name = "N",
-       .help = "chunk size asked of the server (default 1048576)"}};
+       .help = "chunk size asked of the server (default 1048576)"},
+      {.name = "connections",
+       .value_name = "N",
+       .help = "TCP connections the streams are spread over (default 2)"}};
 }
 
 const std::vector<Command>& Commands() {
@@ -60,9 +63,10 @@ const std::vector<Command>& Commands() {
        1,
        &RunInspect},
       {"fetch",
-       "MODEL -o OUT.safetensors|DIR/ [--tensor NAME]...",
-       "fetch tensors into one .safetensors file, or mirror the model's files "
-       "into a directory",
+       "MODEL -o OUT.safetensors|DIR/ [--tensor NAME]... [--slice NAME=SPEC]... "
+       "[--shard DIM/RANK/WORLD]",
+       "fetch tensors (or slices of them) into one .safetensors file, or mirror "
+       "the model's files into a directory",
        {{.name = "output",
          .short_name = 'o',
          .value_name = "PATH",
@@ -70,17 +74,30 @@ const std::vector<Command>& Commands() {
         {.name = "tensor",
          .repeated = true,
          .value_name = "NAME",
-         .help = "a tensor to fetch (repeatable; default: all)"}},
+         .help = "a tensor to fetch (repeatable; default: all)"},
+        {.name = "slice",
+         .repeated = true,
+         .value_name = "NAME=SPEC",
+         .help = "part of a tensor, SPEC per dimension ':' or a:b[+c:d], "
+                 "',' between dimensions (e.g. w=0:512+1024:1088,:)"},
+        {.name = "shard",
+         .value_name = "DIM/RANK/WORLD",
+         .help = "fetch rank RANK of WORLD's even part of dimension DIM of "
+                 "every --tensor (e.g. 1/0/8)"}},
        1,
        1,
        &RunFetch},
       {"load",
-       "MODEL [--tensor NAME]...",
-       "load a model into host memory, verified, and discard it (a benchmark)",
+       "MODEL [--tensor NAME]... [--device cpu|cuda:N]",
+       "load a model into host or GPU memory, verified, and discard it (a "
+       "benchmark)",
        {{.name = "tensor",
          .repeated = true,
          .value_name = "NAME",
-         .help = "a tensor to load (repeatable; default: all)"}},
+         .help = "a tensor to load (repeatable; default: all)"},
+        {.name = "device",
+         .value_name = "DEV",
+         .help = "where to load: cpu (default), cuda or cuda:N (GPU memory)"}},
        1,
        1,
        &RunLoad},
@@ -91,12 +108,24 @@ const std::vector<Command>& Commands() {
        1,
        SIZE_MAX,
        &RunCheck},
+      {"health",
+       "[--service NAME] [--timeout T]",
+       "ask the server's grpc.health.v1 service (exit 0 only when SERVING)",
+       {{.name = "service",
+         .value_name = "NAME",
+         .help = "service to ask about (default \"\": the whole server)"},
+        {.name = "timeout",
+         .value_name = "T",
+         .help = "deadline, seconds or e.g. 500ms (default 3)"}},
+       0,
+       0,
+       &RunHealth},
   };
   return *commands;
 }
 
 void PrintMainUsage(std::ostream& out) {
-  out << "usage: weightctl [--server ADDR] [--streams N] [--chunk-bytes N] "
+  out << "usage: weightctl [--server ADDR] [--streams N] [--connections N] [--chunk-bytes N] "
          "COMMAND [ARGS]\n\ncommands:\n";
   for (const Command& c : Commands()) {
     out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ')
@@ -126,6 +155,9 @@ absl::Status ApplyGlobals(const ParsedArgs& args, Context* ctx) {
   ASSIGN_OR_RETURN(int64_t chunk,
                    args.GetInt("chunk-bytes", ctx->options.chunk_bytes, 1,
                                uint64_t{1} << 30));
+  ASSIGN_OR_RETURN(int64_t connections,
+                   args.GetInt("connections", ctx->options.connections, 1, 64));
+  ctx->options.connections = static_cast<int>(connections);
   ctx->options.streams = static_cast<int>(streams);
   ctx->options.chunk_bytes = static_cast<uint32_t>(chunk);
   return absl::OkStatus();

@@ -28,18 +28,31 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_bytes);
   args.SetMaxSendMessageSize(64 << 20);
-  auto channel = grpc::CreateCustomChannel(
-      target, grpc::InsecureChannelCredentials(), args);
-  return std::unique_ptr<Client>(
-      new Client(target, std::move(options), std::move(channel)));
+  // A target that resolves to several replicas ("dns:///name:port" of a
+  // headless Service, "ipv4:a:p1,b:p2") gets a connection to each; every
+  // call (so every Fetch stream) picks the next one. One address: no change.
+  args.SetLoadBalancingPolicyName("round_robin");
+  // Channels with equal arguments share one connection through the global
+  // subchannel pool; a local pool per channel gives each its own. Unary calls
+  // use the first, so a short session (connect, GetModel, fetch a tensor)
+  // opens a single connection.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < std::max(1, options.connections); ++i) {
+    channels.push_back(grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args));
+  }
+  auto client = std::unique_ptr<Client>(
+      new Client(target, std::move(options), std::move(channels)));
+  return client;
 }
 
 Client::Client(std::string target, ClientOptions options,
-               std::shared_ptr<grpc::Channel> channel)
+               std::vector<std::shared_ptr<grpc::Channel>> channels)
     : target_(std::move(target)),
       options_(std::move(options)),
-      channel_(std::move(channel)),
-      stub_(v1::WeightService::NewStub(channel_)) {}
+      stub_(v1::WeightService::NewStub(channels.front())),
+      fetch_channels_(std::move(channels)) {}
 
 absl::StatusOr<std::vector<v1::ModelSummary>> Client::ListModels() const {
   grpc::ClientContext context;

@@ -38,9 +38,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "client/selection.h"
 #include "weightserver/v1/weightserver.grpc.pb.h"
 
 namespace weightserver::client {
+
+class FetchSink;  // fetch_sink.h
 
 struct Progress {
   uint64_t done_bytes = 0;
@@ -52,6 +55,9 @@ using ProgressCallback = std::function<void(const Progress&)>;
 struct ClientOptions {
   // Parallel Fetch streams for one Fetch call.
   int streams = 4;
+  // TCP connections (per server) the streams are spread over; each has its
+  // own HTTP/2 flow control and socket buffers.
+  int connections = 2;
   // Chunk payload size asked of the server (it clamps to its limits).
   uint32_t chunk_bytes = 1 << 20;
   // Tensors larger than this are split into pieces spread over the streams.
@@ -66,16 +72,22 @@ struct ClientOptions {
   ProgressCallback progress;
 };
 
-// A destination for one tensor: exactly the tensor's byte length.
+// A destination for one tensor, or for a selection of it (selection.h): the
+// destination holds exactly the output's bytes (the tensor's length, or the
+// selection's dense row-major result, see MeasureSelection).
 struct FetchItem {
   std::string tensor;
   absl::Span<std::byte> destination;
+  Selection selection;  // Whole tensor by default.
 };
 
 class Client {
  public:
   // Creates a channel to `target` ("host:port", "unix:path", "dns:///..." or
   // any gRPC target). Connection happens lazily; errors surface on calls.
+  // A target naming several servers ("ipv4:127.0.0.1:1,127.0.0.1:2", or a
+  // DNS name with several addresses) is balanced round-robin: calls, and
+  // hence the streams of a Fetch, are spread over the replicas.
   // Errors: InvalidArgument for an empty target.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(
       const std::string& target, ClientOptions options = {});
@@ -88,25 +100,37 @@ class Client {
   // Errors: NOT_FOUND, FAILED_PRECONDITION (not servable), UNAVAILABLE.
   absl::StatusOr<v1::Model> GetModel(absl::string_view name) const;
 
-  // Fetches `items` of `model` into their destinations, verified.
-  // Errors: INVALID_ARGUMENT when an item names no tensor of `model` or its
-  // destination has the wrong size; FAILED_PRECONDITION when the model changed
+  // Fetches `items` of `model` into their destinations, verified; an item
+  // with a selection receives only the selected part (cut by the server).
+  // Errors: INVALID_ARGUMENT when an item names no tensor of `model`, its
+  // destination has the wrong size, or its selection is invalid (OUT_OF_RANGE
+  // when a range is past its dimension); FAILED_PRECONDITION when the model changed
   // on the server; DATA_LOSS when a chunk fails its check max_attempts times;
   // otherwise the RPC's status, with the model and tensor named.
   absl::Status Fetch(const v1::Model& model,
                      absl::Span<const FetchItem> items) const;
+
+  // Fetch, but every verified chunk goes to `sink` (fetch_sink.h) instead of
+  // the items' destinations, which then only give each output's size (their
+  // data may be null). `sink` null is Fetch. Errors: Fetch's, and the sink's
+  // (not retried), with the tensor named.
+  absl::Status FetchTo(const v1::Model& model,
+                       absl::Span<const FetchItem> items,
+                       FetchSink* sink) const;
 
   const ClientOptions& options() const { return options_; }
   const std::string& target() const { return target_; }
 
  private:
   Client(std::string target, ClientOptions options,
-         std::shared_ptr<grpc::Channel> channel);
+         std::vector<std::shared_ptr<grpc::Channel>> channels);
 
   std::string target_;
   ClientOptions options_;
-  std::shared_ptr<grpc::Channel> channel_;
+  // Unary calls, over fetch_channels_[0].
   std::unique_ptr<v1::WeightService::Stub> stub_;
+  // Fetch streams: options_.connections channels, each its own connection.
+  std::vector<std::shared_ptr<grpc::Channel>> fetch_channels_;
 };
 
 // grpc::Status -> absl::Status (same code, same message), the one conversion.

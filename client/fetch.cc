@@ -9,6 +9,9 @@
 // the bytes once they are in the destination. A worker whose stream breaks
 // (or that sees a bad CRC) resumes with a new call for what is still missing,
 // up to max_attempts calls; other failures stop every worker.
+#include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/support/sync_stream.h>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -17,7 +20,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "client/chunk_decoder.h"
 #include "client/client.h"
+#include "client/fetch_sink.h"
 #include "util/crc32c.h"
 
 namespace weightserver::client {
@@ -25,6 +30,7 @@ namespace {
 
 struct Piece {
   const FetchItem* item = nullptr;
+  size_t index = 0;   // Of `item` in the call's span (for a FetchSink).
   uint64_t next = 0;  // Next output byte expected.
   uint64_t end = 0;
 };
@@ -33,6 +39,7 @@ struct Piece {
 struct FetchState {
   const v1::Model* model = nullptr;
   const ClientOptions* options = nullptr;
+  FetchSink* sink = nullptr;  // Null: into FetchItem::destination.
   uint64_t total = 0;
   std::atomic<uint64_t> done{0};
   std::atomic<bool> failed{false};
@@ -65,9 +72,23 @@ std::string Name(absl::string_view tensor) {
   return absl::StrCat("'", absl::CHexEscape(tensor), "'");
 }
 
+// Opens a Fetch call whose responses arrive as raw ByteBuffers, so that each
+// chunk is decoded straight into its destination (chunk_decoder.h).
+std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> OpenRawFetch(
+    grpc::Channel* channel, grpc::ClientContext* context,
+    const v1::FetchRequest& request) {
+  static const grpc::internal::RpcMethod* const kFetch =
+      new grpc::internal::RpcMethod("/weightserver.v1.WeightService/Fetch",
+                                    grpc::internal::RpcMethod::SERVER_STREAMING);
+  return std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>>(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+          channel, *kFetch, context, request));
+}
+
 // One call over the open `pieces`; advances them. Returns the call's outcome;
-// sets *protocol_error when the server broke the protocol (not worth a retry).
-absl::Status RunOnce(v1::WeightService::Stub* stub, FetchState* state,
+// sets *protocol_error when the server broke the protocol, or the sink
+// failed (neither is worth a retry).
+absl::Status RunOnce(grpc::Channel* channel, FetchState* state,
                      std::vector<Piece*>& pieces, bool* protocol_error) {
   v1::FetchRequest request;
   request.set_model(state->model->name());
@@ -76,46 +97,75 @@ absl::Status RunOnce(v1::WeightService::Stub* stub, FetchState* state,
   for (const Piece* p : pieces) {
     v1::TensorRequest* tr = request.add_tensors();
     tr->set_name(p->item->tensor);
+    if (!p->item->selection.whole()) ToProto(p->item->selection, tr);
     tr->set_offset(p->next);
     tr->set_limit(p->end - p->next);
   }
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<v1::Chunk>> reader =
-      stub->Fetch(&context, request);
-  v1::Chunk chunk;
+  auto reader = OpenRawFetch(channel, &context, request);
+  grpc::ByteBuffer message;
   absl::Status problem;
-  while (reader->Read(&chunk)) {
+  while (reader->Read(&message)) {
     if (state->failed.load()) {
       context.TryCancel();
       break;
     }
-    if (chunk.entry() >= pieces.size()) {
-      problem = absl::InternalError(absl::StrCat(
-          "server sent a chunk for entry ", chunk.entry(), " of ",
-          pieces.size()));
-      *protocol_error = true;
+    Piece* piece = nullptr;
+    std::byte* acquired = nullptr;  // From the sink, until Commit/Abandon.
+    // Checks the header against the open pieces before any byte is copied.
+    auto locate = [&](const ChunkHeader& h) -> absl::StatusOr<std::byte*> {
+      if (h.entry >= pieces.size()) {
+        *protocol_error = true;
+        return absl::InternalError(absl::StrCat(
+            "server sent a chunk for entry ", h.entry, " of ", pieces.size()));
+      }
+      Piece& p = *pieces[h.entry];
+      if (h.offset != p.next || h.size > p.end - p.next) {
+        *protocol_error = true;
+        return absl::InternalError(absl::StrCat(
+            "tensor ", Name(p.item->tensor), ": server sent bytes [", h.offset,
+            ", ", h.offset + h.size, "), expected [", p.next, ", ", p.end,
+            ")"));
+      }
+      piece = &p;
+      if (state->sink == nullptr) return p.item->destination.data() + p.next;
+      absl::StatusOr<std::byte*> bytes =
+          state->sink->Acquire(p.index, p.next, h.size);
+      if (!bytes.ok()) {
+        *protocol_error = true;  // Not the network's fault: no retry.
+        return bytes.status();
+      }
+      return acquired = *bytes;
+    };
+    absl::StatusOr<ChunkHeader> h = DecodeChunk(&message, locate);
+    if (!h.ok()) {
+      if (acquired != nullptr) state->sink->Abandon(acquired);
+      problem = h.status();
       break;
     }
-    Piece& p = *pieces[chunk.entry()];
-    const std::string& data = chunk.data();
-    if (chunk.offset() != p.next || data.size() > p.end - p.next) {
-      problem = absl::InternalError(absl::StrCat(
-          "tensor ", Name(p.item->tensor), ": server sent bytes [",
-          chunk.offset(), ", ", chunk.offset() + data.size(), "), expected [",
-          p.next, ", ", p.end, ")"));
-      *protocol_error = true;
-      break;
-    }
-    std::byte* dest = p.item->destination.data() + p.next;
-    std::memcpy(dest, data.data(), data.size());
-    if (Crc32cExtend(0, dest, data.size()) != chunk.crc32c()) {
+    Piece& p = *piece;
+    const std::byte* dest =
+        acquired != nullptr ? acquired : p.item->destination.data() + p.next;
+    if (Crc32cExtend(0, dest, h->size) != h->crc32c) {
+      if (acquired != nullptr) state->sink->Abandon(acquired);
       problem = absl::DataLossError(absl::StrCat(
           "tensor ", Name(p.item->tensor), ": CRC32C mismatch in bytes [",
-          p.next, ", ", p.next + data.size(), ")"));
+          p.next, ", ", p.next + h->size, ")"));
       break;
     }
-    p.next += data.size();
-    state->Advance(data.size());
+    if (acquired != nullptr) {
+      absl::Status committed =
+          state->sink->Commit(p.index, p.next, h->size, acquired);
+      if (!committed.ok()) {
+        *protocol_error = true;
+        problem = absl::Status(committed.code(),
+                               absl::StrCat("tensor ", Name(p.item->tensor),
+                                            ": ", committed.message()));
+        break;
+      }
+    }
+    p.next += h->size;
+    state->Advance(h->size);
   }
   if (!problem.ok()) context.TryCancel();
   absl::Status status = FromGrpcStatus(reader->Finish());
@@ -132,7 +182,7 @@ absl::Status RunOnce(v1::WeightService::Stub* stub, FetchState* state,
   return status;
 }
 
-void Worker(v1::WeightService::Stub* stub, FetchState* state,
+void Worker(grpc::Channel* channel, FetchState* state,
             std::vector<Piece>* pieces) {
   absl::Status last;
   for (int attempt = 0; attempt < state->options->max_attempts; ++attempt) {
@@ -142,7 +192,7 @@ void Worker(v1::WeightService::Stub* stub, FetchState* state,
     }
     if (open.empty() || state->failed.load()) return;
     bool protocol_error = false;
-    last = RunOnce(stub, state, open, &protocol_error);
+    last = RunOnce(channel, state, open, &protocol_error);
     if (last.ok()) return;
     if (protocol_error || !Retryable(last.code())) break;
   }
@@ -155,11 +205,18 @@ void Worker(v1::WeightService::Stub* stub, FetchState* state,
 
 absl::Status Client::Fetch(const v1::Model& model,
                            absl::Span<const FetchItem> items) const {
+  return FetchTo(model, items, nullptr);
+}
+
+absl::Status Client::FetchTo(const v1::Model& model,
+                             absl::Span<const FetchItem> items,
+                             FetchSink* sink) const {
   absl::flat_hash_map<absl::string_view, const v1::TensorInfo*> by_name;
   for (const v1::TensorInfo& t : model.tensors()) by_name[t.name()] = &t;
   FetchState state;
   state.model = &model;
   state.options = &options_;
+  state.sink = sink;
   // Cut items into pieces; deal them to the least-loaded worker, biggest first.
   std::vector<Piece> all;
   for (const FetchItem& item : items) {
@@ -168,7 +225,17 @@ absl::Status Client::Fetch(const v1::Model& model,
       return absl::InvalidArgumentError(absl::StrCat(
           "Fetch model '", model.name(), "': no tensor ", Name(item.tensor)));
     }
-    const uint64_t length = it->second->length();
+    uint64_t length = it->second->length();
+    if (!item.selection.whole()) {
+      absl::StatusOr<format::SliceSummary> sliced =
+          MeasureSelection(*it->second, item.selection);
+      if (!sliced.ok()) {
+        return absl::Status(sliced.status().code(),
+                            absl::StrCat("Fetch model '", model.name(), "': ",
+                                         sliced.status().message()));
+      }
+      length = sliced->byte_size;
+    }
     if (item.destination.size() != length) {
       return absl::InvalidArgumentError(absl::StrCat(
           "Fetch model '", model.name(), "': tensor ", Name(item.tensor),
@@ -178,7 +245,8 @@ absl::Status Client::Fetch(const v1::Model& model,
     state.total += length;
     const uint64_t split = std::max<uint64_t>(options_.split_bytes, 1);
     for (uint64_t b = 0; b < length; b += split) {
-      all.push_back(Piece{&item, b, std::min(length, b + split)});
+      all.push_back(Piece{&item, static_cast<size_t>(&item - items.data()), b,
+                          std::min(length, b + split)});
     }
   }
   if (all.empty()) return absl::OkStatus();
@@ -196,9 +264,10 @@ absl::Status Client::Fetch(const v1::Model& model,
   }
   std::vector<std::thread> threads;
   for (size_t w = 1; w < workers; ++w) {
-    threads.emplace_back(Worker, stub_.get(), &state, &dealt[w]);
+    threads.emplace_back(Worker, fetch_channels_[w % fetch_channels_.size()].get(),
+                         &state, &dealt[w]);
   }
-  Worker(stub_.get(), &state, &dealt[0]);
+  Worker(fetch_channels_[0].get(), &state, &dealt[0]);
   for (std::thread& t : threads) t.join();
   return state.first_error;
 }

@@ -12,6 +12,12 @@
 //   const HostTensor* w = m.Find("lm_head.weight");
 //   // w->data, w->dtype ("BF16"), w->shape
 //
+//   // A tensor-parallel rank's slices (see selection.h):
+//   ASSIGN_OR_RETURN(Selection cols, ShardDim({4096, 11008}, 1, rank, 4));
+//   ASSIGN_OR_RETURN(HostModel mine,
+//                    LoadSlicesToHost(*client, toc, {{"up.weight", cols}}));
+//   // mine.Find("up.weight")->shape == {4096, 2752}
+//
 // Thread-safety: a HostModel is an immutable value once returned.
 #ifndef WEIGHTSERVER_CLIENT_HOST_MODEL_H_
 #define WEIGHTSERVER_CLIENT_HOST_MODEL_H_
@@ -26,6 +32,8 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "client/client.h"
+#include "client/host_arena.h"
+#include "client/selection.h"
 
 namespace weightserver::client {
 
@@ -45,16 +53,13 @@ class HostModel {
   const std::vector<HostTensor>& tensors() const { return tensors_; }
   // The tensor named `name`, or nullptr.
   const HostTensor* Find(absl::string_view name) const;
-  // Sum of the tensors' byte lengths.
+  // Sum of the tensors' byte lengths (of their selections, when sliced).
   uint64_t total_bytes() const { return total_bytes_; }
 
  private:
-  friend absl::StatusOr<HostModel> LoadToHost(const Client&, const v1::Model&,
-                                              absl::Span<const std::string>);
-  struct FreeArena {
-    void operator()(std::byte* p) const;
-  };
-  std::unique_ptr<std::byte, FreeArena> arena_;
+  friend absl::StatusOr<HostModel> LoadSlicesToHost(
+      const Client&, const v1::Model&, absl::Span<const TensorSlice>);
+  HostArena arena_;  // 2 MiB aligned, huge pages where allowed.
   std::vector<HostTensor> tensors_;
   absl::flat_hash_map<std::string, size_t> index_;
   uint64_t total_bytes_ = 0;
@@ -66,6 +71,15 @@ class HostModel {
 absl::StatusOr<HostModel> LoadToHost(const Client& client,
                                      const v1::Model& model,
                                      absl::Span<const std::string> names);
+
+// Loads `tensors` of `model`, each whole or the dense result of its
+// selection (cut by the server): a HostTensor has the selection's shape and
+// the tensor's name. Errors: NOT_FOUND for an unknown name; MeasureSelection's
+// errors (INVALID_ARGUMENT, OUT_OF_RANGE) for a bad selection; otherwise
+// LoadToHost's.
+absl::StatusOr<HostModel> LoadSlicesToHost(const Client& client,
+                                           const v1::Model& model,
+                                           absl::Span<const TensorSlice> tensors);
 
 }  // namespace weightserver::client
 

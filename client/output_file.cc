@@ -85,22 +85,39 @@ class PendingFile {
 struct OutputPlan {
   std::string path;
   std::vector<const v1::TensorInfo*> tensors;
+  // Parallel to `tensors` when some are sliced; empty: all whole.
+  std::vector<Selection> selections;
   std::optional<format::Metadata> metadata;
+
+  const Selection* selection(size_t i) const {
+    return i < selections.size() && !selections[i].whole() ? &selections[i]
+                                                           : nullptr;
+  }
 };
 
 absl::StatusOr<format::FileLayout> Layout(const v1::Model& model,
                                           const OutputPlan& out) {
   std::vector<format::TensorSpec> specs;
   specs.reserve(out.tensors.size());
-  for (const v1::TensorInfo* t : out.tensors) {
+  for (size_t i = 0; i < out.tensors.size(); ++i) {
+    const v1::TensorInfo* t = out.tensors[i];
     std::optional<format::DType> dtype = format::ParseDType(t->dtype());
     if (!dtype.has_value()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "model '", model.name(), "': tensor '", t->name(),
           "' has dtype '", t->dtype(), "', unknown to this client"));
     }
-    specs.push_back(format::TensorSpec{
-        t->name(), *dtype, std::vector<uint64_t>(t->shape().begin(), t->shape().end())});
+    std::vector<uint64_t> shape(t->shape().begin(), t->shape().end());
+    if (const Selection* sel = out.selection(i); sel != nullptr) {
+      absl::StatusOr<format::SliceSummary> sliced = MeasureSelection(*t, *sel);
+      if (!sliced.ok()) {
+        return absl::Status(sliced.status().code(),
+                            absl::StrCat("model '", model.name(), "': ",
+                                         sliced.status().message()));
+      }
+      shape = std::move(sliced->shape);
+    }
+    specs.push_back(format::TensorSpec{t->name(), *dtype, std::move(shape)});
   }
   return format::PlanFile(specs, out.metadata);
 }
@@ -115,10 +132,12 @@ absl::Status WriteOutputs(const Client& client, const v1::Model& model,
     ASSIGN_OR_RETURN(auto file, PendingFile::Create(plan.path, layout));
     for (size_t i = 0; i < plan.tensors.size(); ++i) {
       const format::TensorInfo& placed = layout.tensors[layout.order[i]];
+      const Selection* sel = plan.selection(i);
       items.push_back(FetchItem{
           plan.tensors[i]->name(),
           absl::Span<std::byte>(file->data() + layout.data_offset() + placed.begin,
-                                placed.size())});
+                                placed.size()),
+          sel != nullptr ? *sel : Selection{}});
     }
     files.push_back(std::move(file));
   }
@@ -132,9 +151,27 @@ absl::Status WriteOutputs(const Client& client, const v1::Model& model,
 absl::Status FetchToFile(const Client& client, const v1::Model& model,
                          absl::Span<const std::string> names,
                          const std::string& path) {
+  ASSIGN_OR_RETURN(std::vector<const v1::TensorInfo*> chosen,
+                   SelectTensors(model, names));
+  std::vector<TensorSlice> whole;
+  whole.reserve(chosen.size());
+  for (const v1::TensorInfo* t : chosen) whole.push_back({t->name(), {}});
+  return FetchSlicesToFile(client, model, whole, path);
+}
+
+absl::Status FetchSlicesToFile(const Client& client, const v1::Model& model,
+                               absl::Span<const TensorSlice> tensors,
+                               const std::string& path) {
   OutputPlan plan;
   plan.path = path;
-  ASSIGN_OR_RETURN(plan.tensors, SelectTensors(model, names));
+  std::vector<std::string> names;
+  for (const TensorSlice& t : tensors) {
+    names.push_back(t.name);
+    plan.selections.push_back(t.selection);
+  }
+  if (!names.empty()) {
+    ASSIGN_OR_RETURN(plan.tensors, SelectTensors(model, names));
+  }
   std::vector<bool> used(model.files_size(), false);
   for (const v1::TensorInfo* t : plan.tensors) {
     if (t->file_index() < used.size()) used[t->file_index()] = true;

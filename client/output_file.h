@@ -11,6 +11,10 @@
 // Example:
 //   // Chosen tensors (from any shards) as one file:
 //   RETURN_IF_ERROR(FetchToFile(*client, toc, {"lm_head.weight"}, "out.safetensors"));
+//   // A rank's shards of chosen tensors, with their sliced shapes:
+//   ASSIGN_OR_RETURN(Selection rows, ShardDim({32000, 4096}, 0, rank, 8));
+//   RETURN_IF_ERROR(FetchSlicesToFile(*client, toc,
+//                                     {{"lm_head.weight", rows}}, "out.safetensors"));
 //   // The model's own files (shards + model.safetensors.index.json):
 //   RETURN_IF_ERROR(MirrorModel(*client, toc, "out_dir"));
 //
@@ -23,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "client/client.h"
+#include "client/selection.h"
 
 namespace weightserver::client {
 
@@ -35,6 +40,15 @@ namespace weightserver::client {
 absl::Status FetchToFile(const Client& client, const v1::Model& model,
                          absl::Span<const std::string> names,
                          const std::string& path);
+
+// Writes `tensors` of `model` as one .safetensors file at `path`, like
+// FetchToFile: a sliced tensor is written under its own name with the shape
+// of its selection (and only its selected bytes cross the network).
+// Errors: FetchToFile's; MeasureSelection's for a bad selection;
+// InvalidHeaderDeserialization (INVALID_ARGUMENT) for a name given twice.
+absl::Status FetchSlicesToFile(const Client& client, const v1::Model& model,
+                               absl::Span<const TensorSlice> tensors,
+                               const std::string& path);
 
 // Recreates the model's own files in directory `dir` (created if missing):
 // each .safetensors file with its tensors and metadata, and for a sharded

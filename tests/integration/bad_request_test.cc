@@ -188,6 +188,56 @@ TEST_F(BadRequestTest, StreamsBeyondTheLimitAreResourceExhausted) {
   r2->Finish();
 }
 
+// Clients that stop reading hold at most readahead + 1 buffers each (the
+// chunks read ahead and the one gRPC cannot send); the pool (the bound on
+// bytes read ahead over all streams) is never exceeded, and while buffers
+// remain, other clients are served. (Enough stalled clients to hold the whole
+// pool make cold reads of others wait until they go away: there is no stall
+// timeout yet.)
+TEST(BoundedMemoryTest, StalledClientsHoldOnlyTheirReadAhead) {
+  weightserver::testing::TempDir repo;
+  weightserver::testing::WriteModel(repo.path() + "/big",
+                                    {{"w", DType::kU8, {96 << 20}}});
+  server::ServerOptions o;
+  o.repo = repo.path();
+  o.listen = "127.0.0.1:0";
+  o.service.send_from_mapping = false;  // Every chunk through the pool.
+  o.service.readahead = 2;
+  o.service.max_inflight_bytes = 8 * (4 << 20);  // 8 buffers.
+  auto s = server::Server::Start(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  auto channel = grpc::CreateChannel((*s)->address(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::WeightService::NewStub(channel);
+  v1::FetchRequest r;
+  r.set_model("big");
+  r.add_tensors()->set_name("w");
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::Chunk>>> readers;
+  for (int i = 0; i < 2; ++i) {  // 2 x (2 + 1) = 6 of 8 buffers.
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    readers.push_back(stub->Fetch(contexts.back().get(), r));
+    v1::Chunk c;
+    ASSERT_TRUE(readers.back()->Read(&c));  // Then stop reading.
+  }
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_LE((*s)->service().buffers_in_use(), 6u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // A third client still gets the whole tensor.
+  grpc::ClientContext ctx;
+  auto reader = stub->Fetch(&ctx, r);
+  v1::Chunk c;
+  uint64_t n = 0;
+  while (reader->Read(&c)) n += c.data().size();
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(n, 96u << 20);
+  for (size_t i = 0; i < readers.size(); ++i) {
+    contexts[i]->TryCancel();
+    readers[i]->Finish();
+  }
+}
+
 TEST_F(BadRequestTest, HealthServiceReportsServing) {
   grpc::ClientContext ctx;
   grpc::ByteBuffer request, response;

@@ -3,7 +3,8 @@
 # tests/interop/interop_test.py: Weightserver against the reference
 # implementation. Files written by the reference are served and fetched
 # byte-identical; files written by `weightctl fetch` load in the reference
-# with identical arrays; `weightctl check` agrees with the reference.
+# with identical arrays; slices fetched with `--slice`/`--shard` equal the
+# reference's get_slice; `weightctl check` agrees with the reference.
 import argparse
 import json
 import os
@@ -151,6 +152,90 @@ class InteropTest(unittest.TestCase):
         p = self.ctl("check", bad, check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("MetadataIncompleteBuffer", p.stdout + p.stderr)
+
+    # Slices: `weightctl fetch --slice/--shard` against the reference's
+    # get_slice (numpy framework: plain a:b slices only, no steps, no negative
+    # bounds), byte for byte.
+    def fetch_slices(self, out_name, *flags):
+        out = os.path.join(self.tmp, out_name)
+        self.ctl("fetch", "ref", "-o", out, *flags)
+        return load_file(out)
+
+    def assert_same_bytes(self, got, want, what):
+        self.assertEqual(got.dtype, want.dtype, what)
+        self.assertEqual(got.shape, want.shape, what)
+        self.assertEqual(got.tobytes(), want.tobytes(), what)
+
+    def test_slices_match_reference_get_slice(self):
+        cases = [  # (name, SPEC, reference index)
+            ("model.layers.0.attn.weight", "4:12", np.s_[4:12]),          # rows
+            ("model.layers.0.mlp.weight", ":,2:6", np.s_[:, 2:6]),         # columns
+            ("i16", "1:2,0:3,1:3", np.s_[1:2, 0:3, 1:3]),                  # 3-D
+            ("i16", ":,:,3:4", np.s_[:, :, 3:4]),
+            ("position_ids", "0:3,1:1", np.s_[0:3, 1:1]),                  # empty
+            ("u8", "2:9", np.s_[2:9]),
+            ("model.norm.weight", "0:24", np.s_[0:24]),
+        ]
+        with safe_open(self.ref_file, framework="np") as f:
+            for i, (name, spec, index) in enumerate(cases):
+                got = self.fetch_slices("slice%d.safetensors" % i,
+                                        "--slice", "%s=%s" % (name, spec))
+                self.assertEqual(list(got), [name])
+                self.assert_same_bytes(got[name], f.get_slice(name)[index],
+                                       "%s=%s" % (name, spec))
+
+    def test_multi_range_slices_match_concatenated_reference_slices(self):
+        with safe_open(self.ref_file, framework="np") as f:
+            attn = f.get_slice("model.layers.0.attn.weight")
+            mlp = f.get_slice("model.layers.0.mlp.weight")
+            cube = f.get_slice("i16")
+            got = self.fetch_slices(
+                "multi.safetensors",
+                "--slice", "model.layers.0.attn.weight=0:4+8:12+14:16,:",
+                "--slice", "model.layers.0.mlp.weight=:,0:2+6:8",
+                "--slice", "i16=1:2+0:1,:,0:1+2:4")
+            self.assertEqual(sorted(got), sorted([
+                "model.layers.0.attn.weight", "model.layers.0.mlp.weight", "i16"]))
+            self.assert_same_bytes(
+                got["model.layers.0.attn.weight"],
+                np.concatenate([attn[0:4], attn[8:12], attn[14:16]], axis=0), "qkv rows")
+            self.assert_same_bytes(
+                got["model.layers.0.mlp.weight"],
+                np.concatenate([mlp[:, 0:2], mlp[:, 6:8]], axis=1), "columns")
+            rows = np.concatenate([cube[1:2], cube[0:1]], axis=0)
+            self.assert_same_bytes(
+                got["i16"], np.concatenate([rows[:, :, 0:1], rows[:, :, 2:4]], axis=2),
+                "3-D")
+
+    def test_column_shards_match_reference_and_reassemble(self):
+        name = "model.layers.0.attn.weight"  # F32 [16, 24]
+        parts = []
+        with safe_open(self.ref_file, framework="np") as f:
+            for rank in range(4):
+                got = self.fetch_slices("shard%d.safetensors" % rank, "--tensor", name,
+                                        "--shard", "1/%d/4" % rank)
+                self.assert_same_bytes(got[name],
+                                       f.get_slice(name)[:, rank * 6:(rank + 1) * 6],
+                                       "rank %d" % rank)
+                parts.append(got[name])
+        np.testing.assert_array_equal(np.concatenate(parts, axis=1), self.arrays[name])
+
+    def test_bad_slice_specs_are_clear_errors(self):
+        out = os.path.join(self.tmp, "bad_slice.safetensors")
+        for flags, code, message in [
+                (["--slice", "i16=1:x"], 2, "needs two non-negative integers"),
+                (["--slice", "i16=3:1"], 2, "start > stop"),
+                (["--slice", "i16"], 2, "expected NAME=SPEC"),
+                (["--shard", "0/4/4", "--tensor", "i16"], 2, "rank 4"),
+                (["--shard", "0/0/2"], 2, "give at least one --tensor"),
+                (["--slice", "i16=0:3"], 1, "range [0, 3) is past the end"),
+                (["--slice", "i16=:,:,:,:"], 1, "4 dimensions given"),
+                (["--tensor", "i16", "--shard", "1/0/2"], 1, "does not split evenly"),
+                (["--slice", "nope=0:1"], 1, "nope")]:
+            p = self.ctl("fetch", "ref", "-o", out, *flags, check=False)
+            self.assertEqual(p.returncode, code, (flags, p.stderr))
+            self.assertIn(message, p.stderr, flags)
+            self.assertFalse(os.path.exists(out), flags)
 
     def test_unknown_model_is_a_clear_error(self):
         p = self.ctl("fetch", "nope", "-o", os.path.join(self.tmp, "x.safetensors"),

@@ -1,0 +1,136 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// bench/ws_bench_main.cc: client-side measurements that weightctl does not
+// make, for run_bench.py. Prints one JSON object.
+//
+//   ws_bench --server ADDR --mode first_tensor --model M --n 100
+//     each round: a new client (new connection), GetModel, fetch the smallest
+//     non-empty tensor, verified; reports the median and p90 in ms.
+//   ws_bench --server ADDR --mode get_model --model M --n 20
+//     GetModel of M over one connection; median and p90 in ms, tensor count.
+//   ws_bench --server ADDR --mode tp_load --model M --rank R --world W
+//     a tensor-parallel rank's load: every 2-D tensor column-sharded (dim 1),
+//     1-D tensors sharded when divisible, the rest whole; reports the bytes
+//     of the shard ("extra") and the seconds ("median_ms").
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "client/client.h"
+#include "client/host_model.h"
+#include "client/selection.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Server address.");
+ABSL_FLAG(std::string, mode, "first_tensor", "first_tensor or get_model.");
+ABSL_FLAG(std::string, model, "", "Model name.");
+ABSL_FLAG(int, n, 100, "Rounds.");
+ABSL_FLAG(int, rank, 0, "tp_load: this rank.");
+ABSL_FLAG(int, world, 8, "tp_load: number of ranks.");
+
+namespace {
+
+using weightserver::client::Client;
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "ws_bench: %s\n", std::string(s.message()).c_str());
+  return 1;
+}
+
+void Report(const char* mode, std::vector<double> ms, int64_t extra) {
+  std::sort(ms.begin(), ms.end());
+  std::printf(
+      "{\"mode\": \"%s\", \"n\": %zu, \"median_ms\": %.3f, \"p90_ms\": %.3f, "
+      "\"min_ms\": %.3f, \"extra\": %lld}\n",
+      mode, ms.size(), ms[ms.size() / 2], ms[ms.size() * 9 / 10], ms[0],
+      static_cast<long long>(extra));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Benchmark helper for bench/run_bench.py.");
+  absl::ParseCommandLine(argc, argv);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
+  const std::string server = absl::GetFlag(FLAGS_server);
+  const std::string model = absl::GetFlag(FLAGS_model);
+  const int n = std::max(1, absl::GetFlag(FLAGS_n));
+  std::vector<double> ms;
+  if (absl::GetFlag(FLAGS_mode) == "first_tensor") {
+    uint64_t bytes = 0;
+    for (int i = 0; i < n; ++i) {
+      const auto t0 = Clock::now();
+      weightserver::client::ClientOptions o;
+      o.connections = 1;
+      o.streams = 1;
+      auto client = Client::Connect(server, o);
+      if (!client.ok()) return Fail(client.status());
+      auto toc = (*client)->GetModel(model);
+      if (!toc.ok()) return Fail(toc.status());
+      const weightserver::v1::TensorInfo* smallest = nullptr;
+      for (const auto& t : toc->tensors()) {
+        if (t.length() > 0 && (!smallest || t.length() < smallest->length())) {
+          smallest = &t;
+        }
+      }
+      if (smallest == nullptr) return Fail(absl::NotFoundError("no tensor"));
+      std::vector<std::byte> buf(smallest->length());
+      absl::Status s = (*client)->Fetch(
+          *toc, {{smallest->name(), absl::MakeSpan(buf)}});
+      if (!s.ok()) return Fail(s);
+      ms.push_back(Ms(Clock::now() - t0));
+      bytes = buf.size();
+    }
+    Report("first_tensor", ms, static_cast<int64_t>(bytes));
+  } else if (absl::GetFlag(FLAGS_mode) == "get_model") {
+    auto client = Client::Connect(server);
+    if (!client.ok()) return Fail(client.status());
+    int64_t tensors = 0;
+    for (int i = 0; i < n; ++i) {
+      const auto t0 = Clock::now();
+      auto toc = (*client)->GetModel(model);
+      if (!toc.ok()) return Fail(toc.status());
+      ms.push_back(Ms(Clock::now() - t0));
+      tensors = toc->tensors_size();
+    }
+    Report("get_model", ms, tensors);
+  } else if (absl::GetFlag(FLAGS_mode) == "tp_load") {
+    const auto t0 = Clock::now();
+    auto client = Client::Connect(server);
+    if (!client.ok()) return Fail(client.status());
+    auto toc = (*client)->GetModel(model);
+    if (!toc.ok()) return Fail(toc.status());
+    const int rank = absl::GetFlag(FLAGS_rank), world = absl::GetFlag(FLAGS_world);
+    std::vector<weightserver::client::TensorSlice> wanted;
+    for (const auto& t : toc->tensors()) {
+      std::vector<uint64_t> shape(t.shape().begin(), t.shape().end());
+      weightserver::client::TensorSlice slice{t.name(), {}};
+      int dim = shape.size() == 2 ? 1 : shape.size() == 1 ? 0 : -1;
+      if (dim >= 0 && shape[dim] % world == 0) {
+        auto sel = weightserver::client::ShardDim(shape, dim, rank, world);
+        if (!sel.ok()) return Fail(sel.status());
+        slice.selection = *std::move(sel);
+      }
+      wanted.push_back(std::move(slice));
+    }
+    auto loaded = weightserver::client::LoadSlicesToHost(**client, *toc, wanted);
+    if (!loaded.ok()) return Fail(loaded.status());
+    ms.push_back(Ms(Clock::now() - t0));
+    Report("tp_load", ms, static_cast<int64_t>(loaded->total_bytes()));
+  } else {
+    return Fail(absl::InvalidArgumentError(
+        "--mode: first_tensor, get_model or tp_load"));
+  }
+  return 0;
+}

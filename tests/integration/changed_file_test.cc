@@ -1,0 +1,117 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// tests/integration/changed_file_test.cc: a file truncated or rewritten in
+// place while a stream reads it. The stream fails with DATA_LOSS or
+// FAILED_PRECONDITION and a message naming the file; the daemon does not die
+// (no SIGBUS escapes) and goes on serving the other models.
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "client/client.h"
+#include "client/host_model.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/server.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_models.h"
+
+namespace weightserver {
+namespace {
+
+using ::testing::HasSubstr;
+using ::weightserver::testing::TempDir;
+using ::weightserver::testing::TensorBytes;
+
+class ChangedFileTest : public ::testing::TestWithParam<server::IoMode> {
+ protected:
+  void SetUp() override {
+    // Far more than flow-control windows and read-ahead hold: the stream is
+    // still reading the file when it changes.
+    weightserver::testing::WriteModel(repo_.path() + "/victim",
+                                      {{"w", format::DType::kU8, {64 << 20}}});
+    weightserver::testing::WriteModel(repo_.path() + "/other",
+                                      {{"o", format::DType::kF32, {1 << 18}}});
+    server::ServerOptions o;
+    o.repo = repo_.path();
+    o.listen = "127.0.0.1:0";
+    o.service.io = GetParam();
+    auto s = server::Server::Start(o);
+    if (!s.ok() && GetParam() == server::IoMode::kUring) {
+      GTEST_SKIP() << "io_uring not available: " << s.status();
+    }
+    ASSERT_OK(s.status());
+    server_ = *std::move(s);
+  }
+
+  // Starts a slow load of "victim"; runs `change` once 4 MiB have arrived;
+  // returns the load's outcome.
+  absl::Status LoadWhileChanging(std::function<void()> change) {
+    client::ClientOptions o;
+    o.streams = 1;
+    o.max_attempts = 2;
+    std::atomic<bool> changed{false};
+    o.progress = [&](const client::Progress& p) {
+      if (p.done_bytes >= (4u << 20) && !changed.exchange(true)) change();
+      absl::SleepFor(absl::Microseconds(300));
+    };
+    auto c = client::Client::Connect(server_->address(), o);
+    if (!c.ok()) return c.status();
+    auto toc = (*c)->GetModel("victim");
+    if (!toc.ok()) return toc.status();
+    return client::LoadToHost(**c, *toc, {}).status();
+  }
+
+  void ExpectOtherModelServed() {
+    auto c = client::Client::Connect(server_->address());
+    ASSERT_OK(c.status());
+    ASSERT_OK_AND_ASSIGN(v1::Model toc, (*c)->GetModel("other"));
+    ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(**c, toc, {}));
+    const client::HostTensor* t = m.Find("o");
+    ASSERT_NE(t, nullptr);
+    EXPECT_TRUE(std::string(reinterpret_cast<const char*>(t->data.data()),
+                            t->data.size()) == TensorBytes("o", 1 << 20));
+  }
+
+  TempDir repo_;
+  std::unique_ptr<server::Server> server_;
+};
+
+TEST_P(ChangedFileTest, TruncatedWhileServedFailsThatStreamOnly) {
+  std::string path = repo_.path() + "/victim/model.safetensors";
+  absl::Status s = LoadWhileChanging(
+      [&] { ASSERT_EQ(truncate(path.c_str(), 8 << 20), 0); });
+  ASSERT_FALSE(s.ok()) << "a truncated file cannot be served whole";
+  EXPECT_TRUE(s.code() == absl::StatusCode::kDataLoss ||
+              s.code() == absl::StatusCode::kFailedPrecondition)
+      << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("victim"));
+  ExpectOtherModelServed();
+}
+
+TEST_P(ChangedFileTest, RewrittenInPlaceWhileServedFailsThatStreamOnly) {
+  std::string path = repo_.path() + "/victim/model.safetensors";
+  absl::Status s = LoadWhileChanging([&] {
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 50 << 20, SEEK_SET);
+    std::fputs("rewritten", f);
+    std::fclose(f);
+  });
+  ASSERT_FALSE(s.ok()) << "bytes of two versions must never be mixed";
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("modified in place"));
+  ExpectOtherModelServed();
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ChangedFileTest,
+                         ::testing::Values(server::IoMode::kPread,
+                                           server::IoMode::kUring),
+                         [](const auto& info) {
+                           return std::string(server::IoModeName(info.param));
+                         });
+
+}  // namespace
+}  // namespace weightserver
