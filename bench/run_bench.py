@@ -84,12 +84,23 @@ def loopback_bytes():
     raise RuntimeError("no loopback interface in /proc/net/dev")
 
 
-def run_timed(cmd):
-    """Runs cmd; returns (wall seconds, child CPU seconds, stdout)."""
+def run_timed(cmd, timeout=None):
+    """Runs cmd; returns (wall seconds, child CPU seconds, stdout). Raises
+    subprocess.TimeoutExpired (after killing it) past `timeout` seconds."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
-    _, status, usage = os.wait4(p.pid, 0)
+    while timeout is not None:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            break
+        if time.perf_counter() - t0 > timeout:
+            p.kill()
+            p.wait()
+            raise subprocess.TimeoutExpired(cmd, timeout)
+        time.sleep(0.05)
+    else:
+        _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     out = p.stdout.read()
     err = p.stderr.read()
@@ -307,12 +318,17 @@ def main():
         print("tensor parallel, %d ranks ..." % a.world, flush=True)
         tp = [wsb, "--server", server.addr, "--mode", "tp_load", "--model", big,
               "--world", str(a.world)]
+        tp_box = 15 if a.smoke else 120  # Seconds before a run counts as stalled.
         ratios, together = [], []
-        for _ in range(a.runs):
+        # One run: concurrent column-shard loads can leave the server stuck
+        # (README "Known limits"), so this phase is time-boxed and last.
+        for _ in range(1):
             lo0 = loopback_bytes()
-            _, _, text = run_timed(tp + ["--rank", "1"])
-            wire = loopback_bytes() - lo0
-            ratios.append(wire / json.loads(text)["extra"])
+            try:
+                _, _, text = run_timed(tp + ["--rank", "1"], timeout=tp_box / 2)
+                ratios.append((loopback_bytes() - lo0) / json.loads(text)["extra"])
+            except subprocess.TimeoutExpired:
+                ratios.append(float("inf"))
             t0 = time.perf_counter()
             procs = [subprocess.Popen(tp + ["--rank", str(r)], stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE, text=True)
@@ -320,7 +336,7 @@ def main():
             stalled = False
             for p in procs:
                 try:
-                    if p.wait(timeout=max(1.0, 120 - (time.perf_counter() - t0))) != 0:
+                    if p.wait(timeout=max(1.0, tp_box - (time.perf_counter() - t0))) != 0:
                         raise RuntimeError("a rank failed: " + p.stderr.read())
                 except subprocess.TimeoutExpired:
                     stalled = True  # Known bug: see README "Known limits".
@@ -368,8 +384,8 @@ def print_table(r):
          "goal <= 1.01"),
         ("8 TP ranks at once vs one full load", "%.2f s vs %.2f s" % (
             r["tp_all_ranks_s"], r["full_load_s"]),
-         "%.2fx; goal <= 1; %d of %d runs stalled" % (
-             r["tp_all_ranks_s"] / r["full_load_s"], r["tp_stalled_runs"], r["runs"])),
+         "%.2fx; goal <= 1; %d of 1 run stalled" % (
+             r["tp_all_ranks_s"] / r["full_load_s"], r["tp_stalled_runs"])),
     ]
     print("\n%-40s %-16s %s" % ("measure (%g GiB model, median of %d)" % (r["size_gib"], r["runs"]), "value", "ratio / goal"))
     print("-" * 90)
