@@ -16,19 +16,14 @@
 #include "absl/strings/str_cat.h"
 #include "format/writer.h"
 #include "nlohmann/json.hpp"
+#include "util/errno_status.h"
 #include "util/status_macros.h"
 
 namespace weightserver::client {
 namespace {
 
 absl::Status Errno(absl::string_view op, const std::string& path) {
-  return absl::Status(
-      errno == ENOSPC ? absl::StatusCode::kResourceExhausted
-                      : (errno == EACCES || errno == EPERM)
-                            ? absl::StatusCode::kPermissionDenied
-                            : errno == ENOENT ? absl::StatusCode::kNotFound
-                                              : absl::StatusCode::kInternal,
-      absl::StrCat(op, " ", path, ": ", std::strerror(errno)));
+  return ErrnoStatus(errno, op, path);
 }
 
 // A file being written: created as PATH.tmp-PID at full size and mapped;

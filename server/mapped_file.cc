@@ -28,26 +28,6 @@ FileIdentity IdentityOf(const struct stat& st) {
 
 }  // namespace
 
-absl::Status ErrnoStatus(int errno_value, absl::string_view operation,
-                         absl::string_view path) {
-  std::string message =
-      absl::StrCat(operation, " ", path, ": ", std::strerror(errno_value));
-  switch (errno_value) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    case ENOMEM:
-    case EMFILE:
-    case ENFILE:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
 absl::StatusOr<FileIdentity> StatIdentity(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", path);

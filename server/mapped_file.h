@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "util/errno_status.h"
 
 namespace weightserver::server {
 
@@ -84,11 +85,6 @@ class MappedFile {
 
 // The identity of the file at `path` now (stat, following symlinks).
 absl::StatusOr<FileIdentity> StatIdentity(const std::string& path);
-
-// An absl::Status from `errno_value` for an operation on `path`:
-// "open /x/y: No such file or directory" with the matching code.
-absl::Status ErrnoStatus(int errno_value, absl::string_view operation,
-                         absl::string_view path);
 
 }  // namespace weightserver::server
 
