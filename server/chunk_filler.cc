@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 
 #include "absl/strings/str_cat.h"
 #include "server/sigbus_guard.h"
@@ -46,9 +47,10 @@ absl::Status PreadAll(const MappedFile& f, const BlockRead& r) {
 }
 
 // Submits every read at once (in batches of the ring's depth) and waits for
-// all; a short read is continued with a new submission.
+// all; a short read is continued with a new submission. `reads` is a deque:
+// in-flight submissions point at its elements, which appending must not move.
 absl::Status UringAll(io_uring* ring, const MappedFile& f,
-                      std::vector<BlockRead> reads) {
+                      std::deque<BlockRead> reads) {
   size_t next = 0;
   unsigned pending = 0;
   absl::Status status;
@@ -120,7 +122,8 @@ absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
     if (!id.ok()) return id;
     return crc;
   }
-  std::vector<BlockRead> reads;
+  std::deque<BlockRead> reads;
+  std::vector<GatherPiece> small;  // Gathered from the mapping.
   uint64_t pos = 0;
   for (const SourceSpan& s : job.spans) {
     std::byte* dest = job.buffer + pos;
@@ -129,10 +132,21 @@ absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
     }
     if (s.length >= min_block_read) {
       reads.push_back({s.offset, s.length, dest});
-    } else if (!GuardedCopy(dest, f.bytes().data() + s.offset, s.length)) {
-      return Truncated(f, s.offset, s.length, "SIGBUS on the mapping");
+    } else {
+      small.push_back({f.bytes().data() + s.offset, s.length, dest});
     }
     pos += s.length;
+  }
+  // A chunk of small spans only (the rows of a column shard) is checksummed
+  // while it is gathered; otherwise the CRC runs over the whole buffer.
+  uint32_t crc = 0;
+  const bool crc_in_gather = reads.empty();
+  size_t failed = 0;
+  if (!GuardedGather(small.data(), small.size(),
+                     crc_in_gather ? &crc : nullptr, &failed)) {
+    const uint64_t offset =
+        static_cast<uint64_t>(small[failed].src - f.bytes().data());
+    return Truncated(f, offset, small[failed].length, "SIGBUS on the mapping");
   }
   if (!reads.empty()) {
     absl::Status s;
@@ -148,7 +162,7 @@ absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
   }
   absl::Status id = CheckIdentity(f);
   if (!id.ok()) return id;
-  return Crc32cExtend(0, job.buffer, pos);
+  return crc_in_gather ? crc : Crc32cExtend(0, job.buffer, pos);
 }
 
 }  // namespace

@@ -56,6 +56,9 @@ class SpanCursor {
   }
   // Appends the source spans of the next `n` output bytes to `out`.
   void Take(uint64_t n, std::vector<SourceSpan>* out) {
+    // A column shard's chunk has a span per row: size the vector once.
+    out->reserve(out->size() + std::min<size_t>(entry_->spans.size() - span_,
+                                                kMaxReserve));
     while (n > 0) {
       const SourceSpan& s = entry_->spans[span_];
       const uint64_t take = std::min(n, s.length - within_);
@@ -86,6 +89,7 @@ class SpanCursor {
       within_ = 0;
     }
   }
+  static constexpr size_t kMaxReserve = 1 << 16;
   const PlannedEntry* entry_ = nullptr;
   size_t span_ = 0;
   uint64_t within_ = 0;
@@ -101,11 +105,18 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
   void OnWriteDone(bool ok) override {
+    // gRPC is done with the message: drop our reference to its payload now,
+    // not at the next write. A stream that then waits for a pool buffer must
+    // not hold one: with every buffer held by waiting streams, none would
+    // ever be released again.
+    grpc::ByteBuffer sent;
     {
       std::lock_guard<std::mutex> lock(mu_);
       write_in_flight_ = false;
+      sent.Swap(&write_buffer_);
       if (!ok) cancelled_ = true;  // The client went away.
     }
+    sent.Clear();  // May release a buffer and run waiters: outside mu_.
     Pump();
   }
 
@@ -124,10 +135,10 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
  private:
   struct Slot {
-    uint32_t entry;
-    uint64_t offset;
-    uint64_t size;
-    std::byte* buffer;  // nullptr: sent from the mapping (`spans` of `file`).
+    uint32_t entry = 0;
+    uint64_t offset = 0;
+    uint64_t size = 0;
+    std::byte* buffer = nullptr;  // nullptr: sent from the mapping (`spans` of `file`).
     std::shared_ptr<const MappedFile> file;
     std::vector<SourceSpan> spans;
     bool filled = false;
@@ -143,10 +154,6 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
                                       // may run another stream's waiter.
     bool wait_for_buffer = false;
     bool write = false;
-    // The previous message is destroyed after unlocking: dropping its last
-    // slice reference releases a pool buffer, which may run a waiter that
-    // pumps this very reactor.
-    grpc::ByteBuffer sent;
     std::optional<grpc::Status> finish;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -155,16 +162,18 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       if (cancelled_) {
         if (!write_in_flight_) finish = grpc::Status(grpc::StatusCode::CANCELLED,
                                                      "stream cancelled");
+      } else if (write_in_flight_) {
+        // Nothing to do until OnWriteDone: one write in flight, and Finish
+        // only after it.
       } else if (!slots_.empty() && slots_.front()->filled &&
                  !slots_.front()->crc.ok()) {
         finish = ToGrpcStatus(Annotate(slots_.front()->crc.status()));
-      } else if (!write_in_flight_ && !slots_.empty() && slots_.front()->filled) {
-        sent.Swap(&write_buffer_);
+      } else if (!slots_.empty() && slots_.front()->filled) {
         BuildWrite(*slots_.front());
         slots_.pop_front();
         write_in_flight_ = true;
         write = true;
-      } else if (!write_in_flight_ && slots_.empty() && AllPlanned()) {
+      } else if (slots_.empty() && AllPlanned()) {
         finish = grpc::Status::OK;
       }
       if (finish.has_value()) {
@@ -222,8 +231,11 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         }
       }
       cursor_ = next;
-      auto owned = std::make_unique<Slot>(
-          Slot{static_cast<uint32_t>(entry_), position_, n, buffer});
+      auto owned = std::make_unique<Slot>();
+      owned->entry = static_cast<uint32_t>(entry_);
+      owned->offset = position_;
+      owned->size = n;
+      owned->buffer = buffer;
       if (mapped) {
         owned->file = e.file->file;
         owned->spans = job.spans;

@@ -7,7 +7,9 @@
 // under a thread-local recovery point: the process-wide SIGBUS handler jumps
 // back to it, and the copy reports failure instead. A SIGBUS outside a
 // guarded copy is not ours: the handler restores the default action and
-// re-raises it.
+// re-raises it. A guarded call costs no system call: the handler runs with
+// SA_NODEFER and an empty sa_mask, so the signal mask is the same inside it
+// as outside, and the recovery point need not save and restore it.
 //
 // Example:
 //   if (!GuardedCopy(dest, mapping + offset, n)) {
@@ -30,6 +32,20 @@ bool GuardedCopy(void* dest, const void* src, size_t n);
 // Extends *crc (CRC32C) over `n` bytes at `src`; false when a SIGBUS
 // interrupted it (*crc is then unspecified).
 bool GuardedCrc32c(const void* src, size_t n, uint32_t* crc);
+
+// One piece of a gather: `length` bytes at `src` go to `dest`.
+struct GatherPiece {
+  const std::byte* src;
+  size_t length;
+  std::byte* dest;
+};
+
+// Copies every piece, in order, under one recovery point (a fragmented slice
+// has thousands of small pieces per chunk). With `crc` non-null, also extends
+// *crc over each piece while it is hot in cache, in piece order. False when a
+// SIGBUS interrupted it; *failed (if non-null) is then the piece's index.
+bool GuardedGather(const GatherPiece* pieces, size_t count, uint32_t* crc,
+                   size_t* failed);
 
 }  // namespace weightserver::server
 

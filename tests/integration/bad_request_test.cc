@@ -238,6 +238,59 @@ TEST(BoundedMemoryTest, StalledClientsHoldOnlyTheirReadAhead) {
   }
 }
 
+// Many more reading streams than pool buffers: each stream waits for buffers
+// in turn, and none may hold one while it waits (the last message it sent
+// used to stay referenced until its next write, so with every buffer held by
+// a waiting stream nothing was ever released again). All clients finish, and
+// afterwards the pool is whole.
+TEST(BoundedMemoryTest, MoreStreamsThanBuffersAllFinish) {
+  weightserver::testing::TempDir repo;
+  weightserver::testing::WriteModel(repo.path() + "/m",
+                                    {{"w", DType::kU8, {24 << 20}}});
+  server::ServerOptions o;
+  o.repo = repo.path();
+  o.listen = "127.0.0.1:0";
+  o.service.send_from_mapping = false;  // Every chunk through the pool.
+  o.service.readahead = 2;
+  o.service.max_inflight_bytes = 4 * (4 << 20);  // 4 buffers, 12 streams.
+  auto s = server::Server::Start(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  constexpr int kClients = 12;
+  std::vector<std::thread> clients;
+  std::vector<grpc::Status> statuses(kClients);
+  std::vector<uint64_t> received(kClients, 0);
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      // A channel each: separate connections, as separate ranks have.
+      args.SetInt("weightserver.test.client", i);
+      auto stub = v1::WeightService::NewStub(grpc::CreateCustomChannel(
+          (*s)->address(), grpc::InsecureChannelCredentials(), args));
+      v1::FetchRequest r;
+      r.set_model("m");
+      r.add_tensors()->set_name("w");
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(60));
+      auto reader = stub->Fetch(&ctx, r);
+      v1::Chunk c;
+      while (reader->Read(&c)) received[i] += c.data().size();
+      statuses[i] = reader->Finish();
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_TRUE(statuses[i].ok()) << "client " << i << ": "
+                                  << statuses[i].error_message();
+    EXPECT_EQ(received[i], 24u << 20) << "client " << i;
+  }
+  for (int i = 0; i < 250 && (*s)->service().buffers_in_use() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ((*s)->service().buffers_in_use(), 0u);
+}
+
 TEST_F(BadRequestTest, HealthServiceReportsServing) {
   grpc::ClientContext ctx;
   grpc::ByteBuffer request, response;

@@ -5,6 +5,8 @@
 // modified under it into a status, never a crash.
 #include "server/chunk_filler.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <future>
@@ -147,6 +149,44 @@ TEST(SigbusGuardTest, UnguardedCodeStillWorksAfterAGuardedFault) {
   char ok[4] = "abc";
   EXPECT_TRUE(GuardedCopy(buf, ok, 4));
   EXPECT_STREQ(buf, "abc");
+}
+
+TEST(SigbusGuardTest, GatherCopiesAndChecksumsInOrder) {
+  const std::string src = "0123456789abcdef";
+  std::byte out[8];
+  const auto* b = reinterpret_cast<const std::byte*>(src.data());
+  const GatherPiece pieces[] = {{b + 10, 3, out}, {b + 2, 5, out + 3}};
+  uint32_t crc = 0;
+  ASSERT_TRUE(GuardedGather(pieces, 2, &crc, nullptr));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(out), 8), "abc23456");
+  EXPECT_EQ(crc, Crc32c(std::string("abc23456")));
+  EXPECT_TRUE(GuardedGather(pieces, 0, &crc, nullptr));  // Nothing to do.
+}
+
+// A fault names the piece it hit, and leaves the thread's signal mask as it
+// was (the recovery point does not save it: see sigbus_guard.h).
+TEST(SigbusGuardTest, GatherReportsTheFaultingPieceAndKeepsTheMask) {
+  TempDir dir;
+  WriteBytes(dir.path() + "/g", std::string(1 << 16, 'a'));
+  ASSERT_OK_AND_ASSIGN(MappedFile f, MappedFile::Open(dir.path() + "/g"));
+  ASSERT_EQ(truncate((dir.path() + "/g").c_str(), 4096), 0);
+  sigset_t block, before, after;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR2);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &block, &before), 0);
+  std::byte out[64];
+  const std::byte* base = f.bytes().data();
+  const GatherPiece pieces[] = {
+      {base, 16, out}, {base + 100, 16, out + 16}, {base + 8192, 16, out + 32}};
+  uint32_t crc = 0;
+  size_t failed = 99;
+  EXPECT_FALSE(GuardedGather(pieces, 3, &crc, &failed));
+  EXPECT_EQ(failed, 2u);
+  ASSERT_EQ(pthread_sigmask(SIG_SETMASK, &before, &after), 0);
+  EXPECT_EQ(sigismember(&after, SIGUSR2), 1);
+  EXPECT_EQ(sigismember(&after, SIGBUS), 0);
+  // And the guard still works afterwards.
+  EXPECT_TRUE(GuardedGather(pieces, 2, &crc, nullptr));
 }
 
 TEST(MappedFileTest, ResidencyFollowsThePageCache) {
