@@ -12,7 +12,6 @@
 //     a tensor-parallel rank's load: every 2-D tensor column-sharded (dim 1),
 //     1-D tensors sharded when divisible, the rest whole; reports the bytes
 //     of the shard ("extra") and the seconds ("median_ms").
-#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +24,7 @@
 #include "client/client.h"
 #include "client/host_model.h"
 #include "client/selection.h"
+#include "util/malloc_tuning.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Server address.");
 ABSL_FLAG(std::string, mode, "first_tensor", "first_tensor or get_model.");
@@ -61,8 +61,7 @@ void Report(const char* mode, std::vector<double> ms, int64_t extra) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Benchmark helper for bench/run_bench.py.");
   absl::ParseCommandLine(argc, argv);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  mallopt(M_TOP_PAD, 64 << 20);
+  weightserver::TuneMallocForStreaming();
   const std::string server = absl::GetFlag(FLAGS_server);
   const std::string model = absl::GetFlag(FLAGS_model);
   const int n = std::max(1, absl::GetFlag(FLAGS_n));

@@ -3,7 +3,6 @@
 // cli/main.cc: the weightctl binary: process set-up around RunWeightctl.
 //
 //   weightctl [--server ADDR] COMMAND [ARGS]   (weightctl --help for more)
-#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -12,11 +11,10 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "util/malloc_tuning.h"
 
 int main(int argc, char** argv) {
-  // glibc trimming re-faults gRPC's receive buffers and slows fetches.
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  mallopt(M_TOP_PAD, 64 << 20);
+  weightserver::TuneMallocForStreaming();
 
   weightserver::cli::CliEnvironment env;
   if (const char* addr = std::getenv("WEIGHTSERVER_ADDR");

@@ -3,53 +3,101 @@
 // server/buffer_pool.cc
 #include "server/buffer_pool.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace weightserver::server {
 namespace {
 constexpr size_t kAlignment = 4096;
+
+size_t ClassCount(size_t max_buffer_bytes, size_t min_class) {
+  size_t n = 1;
+  while ((min_class << (n - 1)) < max_buffer_bytes) ++n;
+  return n;
+}
 }  // namespace
 
-BufferPool::BufferPool(size_t buffer_bytes, size_t max_buffers)
-    : buffer_bytes_((buffer_bytes + kAlignment - 1) / kAlignment * kAlignment),
-      max_buffers_(max_buffers) {}
+BufferPool::BufferPool(size_t capacity_bytes, size_t max_buffer_bytes)
+    : max_buffer_bytes_(std::max<size_t>(max_buffer_bytes, 1)),
+      capacity_bytes_(std::max(
+          capacity_bytes,
+          kMinClassBytes << (ClassCount(max_buffer_bytes_, kMinClassBytes) - 1))),
+      free_(ClassCount(max_buffer_bytes_, kMinClassBytes)) {}
 
 BufferPool::~BufferPool() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (std::byte* b : free_) std::free(b);
-}
-
-std::byte* BufferPool::TryAcquire() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!free_.empty()) {
-    std::byte* b = free_.back();
-    free_.pop_back();
-    ++in_use_;
-    return b;
+  for (auto& list : free_) {
+    for (std::byte* b : list) std::free(b);
   }
-  if (allocated_ >= max_buffers_) return nullptr;
-  void* p = std::aligned_alloc(kAlignment, buffer_bytes_);
-  if (p == nullptr) return nullptr;
-  ++allocated_;
-  ++in_use_;
-  return static_cast<std::byte*>(p);
 }
 
-void BufferPool::Release(std::byte* buffer) {
+size_t BufferPool::ClassOf(size_t bytes) const {
+  size_t c = 0;
+  while (ClassBytes(c) < bytes) ++c;
+  return c;
+}
+
+std::byte* BufferPool::TryAcquire(size_t bytes) {
+  if (bytes == 0 || bytes > max_buffer_bytes_) return nullptr;
+  const size_t c = ClassOf(bytes);
+  const size_t size = ClassBytes(c);
+  std::vector<std::byte*> drop;  // Freed outside the lock.
+  std::byte* buffer = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!free_[c].empty()) {
+      buffer = free_[c].back();
+      free_[c].pop_back();
+    } else {
+      // Make room by giving back free buffers of other classes, largest
+      // first, when a new one would exceed the budget.
+      for (size_t o = free_.size(); o-- > 0 &&
+                                    allocated_bytes_ + size > capacity_bytes_;) {
+        while (!free_[o].empty() && allocated_bytes_ + size > capacity_bytes_) {
+          drop.push_back(free_[o].back());
+          free_[o].pop_back();
+          allocated_bytes_ -= ClassBytes(o);
+        }
+      }
+      if (allocated_bytes_ + size <= capacity_bytes_) {
+        buffer = static_cast<std::byte*>(std::aligned_alloc(kAlignment, size));
+        if (buffer != nullptr) {
+          allocated_bytes_ += size;
+        } else {
+          allocation_failed_ = true;
+        }
+      }
+    }
+    if (buffer != nullptr) {
+      ++in_use_;
+      bytes_in_use_ += size;
+    }
+  }
+  for (std::byte* b : drop) std::free(b);
+  return buffer;
+}
+
+void BufferPool::Release(std::byte* buffer, size_t bytes) {
+  const size_t c = ClassOf(bytes);
   std::deque<std::function<void()>> waiters;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    free_.push_back(buffer);
+    free_[c].push_back(buffer);
     --in_use_;
+    bytes_in_use_ -= ClassBytes(c);
+    allocation_failed_ = false;
     waiters.swap(waiters_);
   }
   for (auto& waiter : waiters) waiter();
 }
 
-void BufferPool::WaitForRelease(std::function<void()> callback) {
+void BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback) {
+  const size_t size = ClassBytes(ClassOf(std::min(bytes, max_buffer_bytes_)));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (free_.empty() && allocated_ >= max_buffers_) {
+    // TryAcquire succeeds exactly when the buffers in use leave room for
+    // this class (free buffers of other classes can be given back).
+    if (allocation_failed_ || bytes_in_use_ + size > capacity_bytes_) {
       waiters_.push_back(std::move(callback));
       return;
     }
@@ -60,6 +108,11 @@ void BufferPool::WaitForRelease(std::function<void()> callback) {
 size_t BufferPool::in_use() const {
   std::lock_guard<std::mutex> lock(mu_);
   return in_use_;
+}
+
+size_t BufferPool::bytes_in_use() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_in_use_;
 }
 
 }  // namespace weightserver::server

@@ -137,13 +137,8 @@ absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
     }
     pos += s.length;
   }
-  // A chunk of small spans only (the rows of a column shard) is checksummed
-  // while it is gathered; otherwise the CRC runs over the whole buffer.
-  uint32_t crc = 0;
-  const bool crc_in_gather = reads.empty();
   size_t failed = 0;
-  if (!GuardedGather(small.data(), small.size(),
-                     crc_in_gather ? &crc : nullptr, &failed)) {
+  if (!GuardedGather(small.data(), small.size(), &failed)) {
     const uint64_t offset =
         static_cast<uint64_t>(small[failed].src - f.bytes().data());
     return Truncated(f, offset, small[failed].length, "SIGBUS on the mapping");
@@ -162,7 +157,7 @@ absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
   }
   absl::Status id = CheckIdentity(f);
   if (!id.ok()) return id;
-  return crc_in_gather ? crc : Crc32cExtend(0, job.buffer, pos);
+  return Crc32cExtend(0, job.buffer, pos);
 }
 
 }  // namespace

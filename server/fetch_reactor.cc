@@ -27,11 +27,12 @@ void AppendVarint(uint64_t v, std::string* out) {
 struct PooledBuffer {
   BufferPool* pool;
   std::byte* buffer;
+  size_t bytes;  // As acquired.
 };
 
 void ReleasePooledBuffer(void* arg) {
   auto* b = static_cast<PooledBuffer*>(arg);
-  b->pool->Release(b->buffer);
+  b->pool->Release(b->buffer, b->bytes);
   delete b;
 }
 
@@ -150,8 +151,8 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // into gRPC or the pool.
   void Pump() {
     std::vector<FillJob> fills;
-    std::vector<std::byte*> release;  // Released after unlocking: a release
-                                      // may run another stream's waiter.
+    // Released after unlocking: a release may run another stream's waiter.
+    std::vector<std::pair<std::byte*, size_t>> release;
     bool wait_for_buffer = false;
     bool write = false;
     std::optional<grpc::Status> finish;
@@ -180,15 +181,17 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         finished_ = true;
         for (const auto& s : slots_) {
           // Unfilled slots give their buffer back when their fill returns.
-          if (s->filled && s->buffer != nullptr) release.push_back(s->buffer);
+          if (s->filled && s->buffer != nullptr) {
+            release.emplace_back(s->buffer, s->size);
+          }
         }
         std::erase_if(slots_, [](const auto& s) { return s->filled; });
       }
     }
-    for (std::byte* b : release) res_.pool->Release(b);
+    for (const auto& [b, bytes] : release) res_.pool->Release(b, bytes);
     for (FillJob& job : fills) res_.filler->Submit(std::move(job));
     if (wait_for_buffer) {
-      res_.pool->WaitForRelease([this] {
+      res_.pool->WaitForRelease(plan_.chunk_bytes, [this] {
         {
           std::lock_guard<std::mutex> lock(mu_);
           waiting_ = false;
@@ -207,20 +210,26 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     SkipFinishedEntries();
     while (!AllPlanned() && slots_.size() < static_cast<size_t>(res_.readahead)) {
       const PlannedEntry& e = plan_.entries[entry_];
-      const uint64_t n = std::min<uint64_t>(plan_.chunk_bytes, e.end - position_);
-      // Cut on a copy of the cursor: committed only once the chunk is issued.
-      SpanCursor next = cursor_;
-      FillJob job;
-      job.file = e.file->file.get();
-      next.Take(n, &job.spans);
-      bool mapped =
-          res_.send_from_mapping && job.spans.size() <= kMaxMappedSlices;
-      for (size_t i = 0; mapped && i < job.spans.size(); ++i) {
-        mapped = job.file->Resident(job.spans[i].offset, job.spans[i].length);
+      if (!pending_.has_value()) {
+        // Cut on a copy of the cursor: committed only once the chunk is
+        // issued. A cut that must wait for a buffer is kept for the retry
+        // (a fragmented chunk has thousands of spans to walk).
+        Cut& cut = pending_.emplace();
+        cut.size = std::min<uint64_t>(plan_.chunk_bytes, e.end - position_);
+        cut.next = cursor_;
+        cut.next.Take(cut.size, &cut.spans);
+        cut.mapped =
+            res_.send_from_mapping && cut.spans.size() <= kMaxMappedSlices;
+        for (size_t i = 0; cut.mapped && i < cut.spans.size(); ++i) {
+          cut.mapped = e.file->file->Resident(cut.spans[i].offset,
+                                              cut.spans[i].length);
+        }
       }
+      const uint64_t n = pending_->size;
+      const bool mapped = pending_->mapped;
       std::byte* buffer = nullptr;
       if (!mapped) {
-        buffer = res_.pool->TryAcquire();
+        buffer = res_.pool->TryAcquire(n);
         if (buffer == nullptr) {
           if (!waiting_) {
             waiting_ = true;
@@ -230,7 +239,11 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
           return;
         }
       }
-      cursor_ = next;
+      cursor_ = pending_->next;
+      FillJob job;
+      job.file = e.file->file.get();
+      job.spans = std::move(pending_->spans);
+      pending_.reset();
       auto owned = std::make_unique<Slot>();
       owned->entry = static_cast<uint32_t>(entry_);
       owned->offset = position_;
@@ -263,17 +276,19 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   void OnFilled(Slot* slot, absl::StatusOr<uint32_t> crc) {
     std::byte* release = nullptr;
+    size_t release_bytes = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (finished_) {
         release = slot->buffer;  // nullptr for a mapped slot.
+        release_bytes = slot->size;
         std::erase_if(slots_, [slot](const auto& s) { return s.get() == slot; });
       } else {
         slot->filled = true;
         slot->crc = std::move(crc);
       }
     }
-    if (release != nullptr) res_.pool->Release(release);
+    if (release != nullptr) res_.pool->Release(release, release_bytes);
     Pump();
     Unref();
   }
@@ -286,7 +301,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     parts.emplace_back(header);
     if (slot.buffer != nullptr) {
       parts.emplace_back(slot.buffer, slot.size, ReleasePooledBuffer,
-                         new PooledBuffer{res_.pool, slot.buffer});
+                         new PooledBuffer{res_.pool, slot.buffer, slot.size});
     } else {
       std::byte* base = const_cast<std::byte*>(slot.file->bytes().data());
       for (const SourceSpan& s : slot.spans) {
@@ -319,6 +334,14 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   size_t entry_ = 0;       // Next entry to cut chunks from.
   uint64_t position_ = 0;  // Next output byte of that entry.
   SpanCursor cursor_;
+  // The next chunk, cut but waiting for a pool buffer.
+  struct Cut {
+    SpanCursor next;  // The cursor after it.
+    std::vector<SourceSpan> spans;
+    uint64_t size = 0;
+    bool mapped = false;
+  };
+  std::optional<Cut> pending_;
   // Issued chunks, in stream order; fills hold Slot pointers, so each slot
   // lives on the heap until it is written or dropped.
   std::deque<std::unique_ptr<Slot>> slots_;

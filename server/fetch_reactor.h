@@ -48,7 +48,7 @@ struct FetchResources {
   std::atomic<uint64_t>* bytes_sent = nullptr;  // Payload bytes written.
 };
 
-// Starts streaming `plan`. plan.chunk_bytes must be <= pool->buffer_bytes().
+// Starts streaming `plan`. plan.chunk_bytes must be <= pool->max_buffer_bytes().
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
     FetchPlan plan, const FetchResources& resources);
 

@@ -7,7 +7,6 @@
 // Prints "weightserver: listening on HOST:PORT" on stdout once it serves.
 // SIGINT / SIGTERM stop it: no new calls, running streams get
 // --grace_period to finish.
-#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -21,6 +20,7 @@
 #include "absl/time/time.h"
 #include "server/server.h"
 #include "util/log.h"
+#include "util/malloc_tuning.h"
 
 ABSL_FLAG(std::string, repo, "", "Directory of models (required).");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -44,10 +44,7 @@ int main(int argc, char** argv) {
       "Serves the safetensors models under --repo over gRPC.\n"
       "  weightserver --repo DIR [--listen HOST:PORT|unix:PATH]");
   absl::ParseCommandLine(argc, argv);
-  // glibc trimming re-faults gRPC's buffers; keep freed memory around.
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  mallopt(M_TOP_PAD, 64 << 20);
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  weightserver::TuneMallocForStreaming();
 
   if (absl::GetFlag(FLAGS_repo).empty()) {
     std::cerr << "weightserver: --repo DIR is required\n";

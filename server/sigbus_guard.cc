@@ -60,18 +60,6 @@ inline void Prefetch(const GatherPiece& p) {
 // sigsetjmp(here, 0): the mask is not saved, see the header.
 // In these functions nothing with a destructor lives between sigsetjmp and
 // the end of the guarded access, so a jump back leaks nothing.
-bool GuardedCopy(void* dest, const void* src, size_t n) {
-  EnsureHandler();
-  sigjmp_buf here;
-  if (sigsetjmp(here, 0) != 0) return false;
-  recovery = &here;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  std::memcpy(dest, src, n);
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  recovery = nullptr;
-  return true;
-}
-
 bool GuardedCrc32c(const void* src, size_t n, uint32_t* crc) {
   EnsureHandler();
   sigjmp_buf here;
@@ -84,8 +72,7 @@ bool GuardedCrc32c(const void* src, size_t n, uint32_t* crc) {
   return true;
 }
 
-bool GuardedGather(const GatherPiece* pieces, size_t count, uint32_t* crc,
-                   size_t* failed) {
+bool GuardedGather(const GatherPiece* pieces, size_t count, size_t* failed) {
   EnsureHandler();
   sigjmp_buf here;
   // Volatile: read after a jump back, so it must not live in a register.
@@ -101,7 +88,6 @@ bool GuardedGather(const GatherPiece* pieces, size_t count, uint32_t* crc,
     if (i + kPrefetchAhead < count) Prefetch(pieces[i + kPrefetchAhead]);
     const GatherPiece& p = pieces[i];
     std::memcpy(p.dest, p.src, p.length);
-    if (crc != nullptr) *crc = Crc32cExtend(*crc, p.dest, p.length);
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
   recovery = nullptr;

@@ -3,16 +3,18 @@
 // server/sigbus_guard.h: copy from a file mapping without dying of SIGBUS.
 //
 // Touching a mapped page past the end of a file that was truncated after it
-// was mapped raises SIGBUS, which would kill the daemon. GuardedCopy copies
-// under a thread-local recovery point: the process-wide SIGBUS handler jumps
-// back to it, and the copy reports failure instead. A SIGBUS outside a
-// guarded copy is not ours: the handler restores the default action and
-// re-raises it. A guarded call costs no system call: the handler runs with
-// SA_NODEFER and an empty sa_mask, so the signal mask is the same inside it
-// as outside, and the recovery point need not save and restore it.
+// was mapped raises SIGBUS, which would kill the daemon. GuardedGather and
+// GuardedCrc32c read under a thread-local recovery point: the process-wide
+// SIGBUS handler jumps back to it, and the call reports failure instead. A
+// SIGBUS outside a guarded read is not ours: the handler restores the
+// default action and re-raises it. A guarded call costs no system call: the
+// handler runs with SA_NODEFER and an empty sa_mask, so the signal mask is
+// the same inside it as outside, and the recovery point need not save and
+// restore it.
 //
 // Example:
-//   if (!GuardedCopy(dest, mapping + offset, n)) {
+//   GatherPiece piece{mapping + offset, n, dest};
+//   if (!GuardedGather(&piece, 1, nullptr)) {
 //     return absl::DataLossError("file truncated while served");
 //   }
 //
@@ -24,10 +26,6 @@
 #include <cstdint>
 
 namespace weightserver::server {
-
-// Copies `n` bytes; false when a SIGBUS interrupted the copy (dest is then
-// partly written). Installs the handler on first use.
-bool GuardedCopy(void* dest, const void* src, size_t n);
 
 // Extends *crc (CRC32C) over `n` bytes at `src`; false when a SIGBUS
 // interrupted it (*crc is then unspecified).
@@ -41,11 +39,9 @@ struct GatherPiece {
 };
 
 // Copies every piece, in order, under one recovery point (a fragmented slice
-// has thousands of small pieces per chunk). With `crc` non-null, also extends
-// *crc over each piece while it is hot in cache, in piece order. False when a
-// SIGBUS interrupted it; *failed (if non-null) is then the piece's index.
-bool GuardedGather(const GatherPiece* pieces, size_t count, uint32_t* crc,
-                   size_t* failed);
+// has thousands of small pieces per chunk). False when a SIGBUS interrupted
+// it; *failed (if non-null) is then the piece's index.
+bool GuardedGather(const GatherPiece* pieces, size_t count, size_t* failed);
 
 }  // namespace weightserver::server
 

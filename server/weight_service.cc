@@ -77,9 +77,8 @@ WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
                              std::unique_ptr<ChunkFiller> filler)
     : repository_(std::move(repository)),
       options_(options),
-      pool_(std::make_unique<BufferPool>(
-          options.limits.max_chunk_bytes,
-          options.max_inflight_bytes / options.limits.max_chunk_bytes)),
+      pool_(std::make_unique<BufferPool>(options.max_inflight_bytes,
+                                         options.limits.max_chunk_bytes)),
       filler_(std::move(filler)) {
   for (const auto& model : repository_->models()) {
     v1::ModelSummary* s = list_.add_models();

@@ -252,7 +252,8 @@ TEST(BoundedMemoryTest, MoreStreamsThanBuffersAllFinish) {
   o.listen = "127.0.0.1:0";
   o.service.send_from_mapping = false;  // Every chunk through the pool.
   o.service.readahead = 2;
-  o.service.max_inflight_bytes = 4 * (4 << 20);  // 4 buffers, 12 streams.
+  o.service.limits.max_chunk_bytes = 1 << 20;
+  o.service.max_inflight_bytes = 4 << 20;  // 4 buffers of 1 MiB, 12 streams.
   auto s = server::Server::Start(o);
   ASSERT_TRUE(s.ok()) << s.status();
   grpc::ChannelArguments args;
