@@ -114,7 +114,7 @@ absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
       if (s.offset > f.size() || s.length > f.size() - s.offset) {
         return Truncated(f, s.offset, s.length, "past the end of the mapping");
       }
-      if (!GuardedCrc32c(f.bytes().data() + s.offset, s.length, &crc)) {
+      if (!f.CachedCrc32c(s.offset, s.length, &crc)) {
         return Truncated(f, s.offset, s.length, "SIGBUS on the mapping");
       }
     }

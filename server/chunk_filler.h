@@ -6,8 +6,9 @@
 // A FillJob names a file and the source spans whose concatenation is one
 // chunk's payload. A mapped job (no buffer: its pages are resident, so the
 // payload is sent straight from the mapping) is only checksummed, under the
-// SIGBUS guard. Otherwise a worker thread copies the spans into the job's
-// buffer: spans of
+// SIGBUS guard, with the file's cache of block checksums
+// (MappedFile::CachedCrc32c). Otherwise a worker thread copies the spans into
+// the job's buffer: spans of
 // at least `min_block_read` bytes are read with io_uring (one ring per worker;
 // the reads of a chunk are submitted together) or pread, smaller ones (the
 // rows of a fragmented slice) are gathered from the file's mapping under a

@@ -8,12 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/sigbus_guard.h"
+#include "util/crc32c.h"
 
 namespace weightserver::server {
 namespace {
@@ -61,11 +64,20 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
   return MappedFile(path, fd, data, identity);
 }
 
+MappedFile::MappedFile(std::string path, int fd, void* data,
+                       FileIdentity identity)
+    : path_(std::move(path)),
+      fd_(fd),
+      data_(data),
+      identity_(identity),
+      block_crcs_(new std::atomic<uint64_t>[identity.size / kCrcBlockBytes]()) {}
+
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : path_(std::move(other.path_)),
       fd_(std::exchange(other.fd_, -1)),
       data_(std::exchange(other.data_, nullptr)),
-      identity_(other.identity_) {}
+      identity_(other.identity_),
+      block_crcs_(std::move(other.block_crcs_)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
@@ -74,8 +86,38 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     data_ = std::exchange(other.data_, nullptr);
     identity_ = other.identity_;
+    block_crcs_ = std::move(other.block_crcs_);
   }
   return *this;
+}
+
+bool MappedFile::CachedCrc32c(uint64_t offset, uint64_t length,
+                              uint32_t* crc) const {
+  static const Crc32cCombiner kBlock(kCrcBlockBytes);
+  const std::byte* base = static_cast<const std::byte*>(data_);
+  const uint64_t end = offset + length;
+  uint64_t pos = offset;
+  // The head, up to the first block boundary.
+  const uint64_t aligned =
+      std::min(end, (offset + kCrcBlockBytes - 1) / kCrcBlockBytes * kCrcBlockBytes);
+  if (aligned > pos && !GuardedCrc32c(base + pos, aligned - pos, crc)) {
+    return false;
+  }
+  pos = std::max(pos, aligned);
+  // Whole blocks: all lie within the file, as end <= size().
+  for (; pos + kCrcBlockBytes <= end; pos += kCrcBlockBytes) {
+    std::atomic<uint64_t>& slot = block_crcs_[pos / kCrcBlockBytes];
+    uint64_t cached = slot.load(std::memory_order_relaxed);
+    if (cached == 0) {
+      uint32_t block = 0;
+      if (!GuardedCrc32c(base + pos, kCrcBlockBytes, &block)) return false;
+      cached = uint64_t{1} << 32 | block;
+      slot.store(cached, std::memory_order_relaxed);
+    }
+    *crc = kBlock.Combine(*crc, static_cast<uint32_t>(cached));
+  }
+  // The tail.
+  return pos >= end || GuardedCrc32c(base + pos, end - pos, crc);
 }
 
 MappedFile::~MappedFile() { Reset(); }

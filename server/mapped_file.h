@@ -20,8 +20,10 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -72,15 +74,31 @@ class MappedFile {
   // FailedPrecondition naming what changed (or the stat error).
   absl::Status CheckUnchanged() const;
 
+  // Extends *crc (CRC32C) over bytes [offset, offset + length) of the
+  // mapping, which the caller has checked lie within size(). Whole 64 KiB
+  // blocks (aligned in the file) are checksummed once and then taken from a
+  // per-file cache and combined (Crc32cCombiner), so serving the same bytes
+  // again costs no CRC pass; the unaligned head and tail are read each time.
+  // Every read is under the SIGBUS guard: false when one was interrupted
+  // (*crc is then unspecified).
+  //
+  // A cached block is as old as its first read. If the file is changed
+  // without its identity changing, a stale CRC makes the client reject the
+  // chunk: never bytes with a matching, wrong checksum.
+  bool CachedCrc32c(uint64_t offset, uint64_t length, uint32_t* crc) const;
+
+  static constexpr uint64_t kCrcBlockBytes = 64 << 10;
+
  private:
-  MappedFile(std::string path, int fd, void* data, FileIdentity identity)
-      : path_(std::move(path)), fd_(fd), data_(data), identity_(identity) {}
+  MappedFile(std::string path, int fd, void* data, FileIdentity identity);
   void Reset();
 
   std::string path_;
   int fd_ = -1;
   void* data_ = nullptr;
   FileIdentity identity_;
+  // One per whole block of the file: 0 until computed, then 1 << 32 | crc.
+  std::unique_ptr<std::atomic<uint64_t>[]> block_crcs_;
 };
 
 // The identity of the file at `path` now (stat, following symlinks).

@@ -34,6 +34,28 @@ inline uint32_t Crc32c(absl::string_view data) {
   return Crc32cExtend(0, data.data(), data.size());
 }
 
+// Combines checksums of adjacent pieces without reading them again: for any
+// A and any B of `suffix_length` bytes,
+//   Crc32cCombiner(|B|).Combine(Crc32c(A), Crc32c(B)) == Crc32c(A + B).
+// (The CRC of A, shifted by |B| zero bytes, is a linear map of it: the
+// constructor tabulates that map, Combine is four lookups.)
+//
+// Example:
+//   static const Crc32cCombiner kBlock(64 << 10);
+//   crc = kBlock.Combine(crc, cached_crc_of_next_block);
+class Crc32cCombiner {
+ public:
+  explicit Crc32cCombiner(uint64_t suffix_length);
+
+  uint32_t Combine(uint32_t crc_a, uint32_t crc_b) const {
+    return table_[0][crc_a & 0xff] ^ table_[1][(crc_a >> 8) & 0xff] ^
+           table_[2][(crc_a >> 16) & 0xff] ^ table_[3][crc_a >> 24] ^ crc_b;
+  }
+
+ private:
+  uint32_t table_[4][256];
+};
+
 }  // namespace weightserver
 
 #endif  // WEIGHTSERVER_UTIL_CRC32C_H_

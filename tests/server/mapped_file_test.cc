@@ -5,12 +5,16 @@
 
 #include <unistd.h>
 
+#include <random>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "util/crc32c.h"
 
 namespace weightserver::server {
 namespace {
@@ -28,6 +32,49 @@ TEST(MappedFileTest, MapsContents) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(f.bytes().data()), 11),
             "hello world");
   EXPECT_OK(f.CheckUnchanged());
+}
+
+// Random ranges, each checksummed twice (the second time from the block
+// cache), across block boundaries and up to the file's partial last block.
+TEST(MappedFileTest, CachedCrcMatchesTheBytes) {
+  TempDir dir;
+  const uint64_t kBlock = MappedFile::kCrcBlockBytes;
+  std::string data(5 * kBlock + 1234, '\0');
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<char>((i * 2654435761u) >> 11);
+  }
+  WriteBytes(dir.path() + "/c", data);
+  ASSERT_OK_AND_ASSIGN(MappedFile f, MappedFile::Open(dir.path() + "/c"));
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<uint64_t, uint64_t>> ranges = {
+      {0, data.size()}, {0, kBlock}, {kBlock, 2 * kBlock}, {kBlock - 1, 2},
+      {3, 0}, {4 * kBlock + 5, kBlock + 1229}};
+  for (int i = 0; i < 300; ++i) {
+    const uint64_t a = rng() % data.size();
+    ranges.push_back({a, rng() % (data.size() - a + 1)});
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& [offset, length] : ranges) {
+      uint32_t crc = 77;  // Extends a running checksum, too.
+      ASSERT_TRUE(f.CachedCrc32c(offset, length, &crc));
+      EXPECT_EQ(crc, Crc32cExtend(77, data.data() + offset, length))
+          << "pass " << pass << " [" << offset << ", +" << length << ")";
+    }
+  }
+}
+
+TEST(MappedFileTest, CachedCrcOfATruncatedFileFails) {
+  TempDir dir;
+  const uint64_t kBlock = MappedFile::kCrcBlockBytes;
+  WriteBytes(dir.path() + "/t", std::string(4 * kBlock, 't'));
+  ASSERT_OK_AND_ASSIGN(MappedFile f, MappedFile::Open(dir.path() + "/t"));
+  uint32_t crc = 0;
+  ASSERT_TRUE(f.CachedCrc32c(0, kBlock, &crc));  // Block 0 now cached.
+  ASSERT_EQ(truncate((dir.path() + "/t").c_str(), kBlock), 0);
+  crc = 0;
+  EXPECT_TRUE(f.CachedCrc32c(0, kBlock, &crc));  // Still within the file.
+  EXPECT_FALSE(f.CachedCrc32c(kBlock, 2 * kBlock, &crc));  // SIGBUS, caught.
+  EXPECT_FALSE(f.CachedCrc32c(2 * kBlock + 3, 100, &crc));
 }
 
 TEST(MappedFileTest, EmptyFileHasNoMapping) {

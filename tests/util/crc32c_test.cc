@@ -36,5 +36,23 @@ TEST(Crc32cTest, ExtendEqualsWhole) {
   }
 }
 
+TEST(Crc32cTest, CombineEqualsWholeForEverySuffixLength) {
+  std::string data;
+  for (int i = 0; i < 200000; ++i) {
+    data.push_back(static_cast<char>((i * 2654435761u) >> 13));
+  }
+  const absl::string_view all(data);
+  for (size_t suffix : {0ul, 1ul, 3ul, 64ul, 4096ul, 65536ul, 65537ul, 150001ul}) {
+    const Crc32cCombiner combiner(suffix);
+    for (size_t prefix : {0ul, 1ul, 1000ul, 49999ul}) {
+      const absl::string_view a = all.substr(0, prefix);
+      const absl::string_view b = all.substr(prefix, suffix);
+      EXPECT_EQ(combiner.Combine(Crc32c(a), Crc32c(b)),
+                Crc32c(all.substr(0, prefix + suffix)))
+          << "prefix " << prefix << ", suffix " << suffix;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace weightserver
