@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/sigbus_guard.h"
 #include "util/crc32c.h"
+#include "util/log.h"
 
 namespace weightserver::server {
 namespace {
@@ -60,6 +61,10 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
       close(fd);
       return ErrnoStatus(e, "mmap", path);
     }
+  }
+  if (data != nullptr && !RegisterMapping(data, identity.size)) {
+    LOG(WARNING) << path << ": more than 4096 files mapped; a truncation of "
+                 << "this one while a chunk of it is being sent is fatal";
   }
   return MappedFile(path, fd, data, identity);
 }
@@ -123,7 +128,10 @@ bool MappedFile::CachedCrc32c(uint64_t offset, uint64_t length,
 MappedFile::~MappedFile() { Reset(); }
 
 void MappedFile::Reset() {
-  if (data_ != nullptr) munmap(data_, identity_.size);
+  if (data_ != nullptr) {
+    UnregisterMapping(data_);
+    munmap(data_, identity_.size);
+  }
   if (fd_ >= 0) close(fd_);
   data_ = nullptr;
   fd_ = -1;

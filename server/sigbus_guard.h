@@ -6,7 +6,8 @@
 // was mapped raises SIGBUS, which would kill the daemon. GuardedGather and
 // GuardedCrc32c read under a thread-local recovery point: the process-wide
 // SIGBUS handler jumps back to it, and the call reports failure instead. A
-// SIGBUS outside a guarded read is not ours: the handler restores the
+// SIGBUS outside a guarded read in a registered mapping gets a zero page
+// (see RegisterMapping); any other is not ours: the handler restores the
 // default action and re-raises it. A guarded call costs no system call: the
 // handler runs with SA_NODEFER and an empty sa_mask, so the signal mask is
 // the same inside it as outside, and the recovery point need not save and
@@ -42,6 +43,21 @@ struct GatherPiece {
 // has thousands of small pieces per chunk). False when a SIGBUS interrupted
 // it; *failed (if non-null) is then the piece's index.
 bool GuardedGather(const GatherPiece* pieces, size_t count, size_t* failed);
+
+// Registers a served file's mapping [start, start + length). A SIGBUS on
+// one of its pages outside a guarded read (gRPC, or the kernel, reading a
+// payload slice that points into the mapping after the file was truncated)
+// then replaces that page with a zero page and lets the read go on, instead
+// of killing the daemon: the chunk's CRC, computed from the real bytes,
+// makes the client reject it, and the next read of the file reports the
+// truncation. False when the registry (4096 mappings) is full: that
+// mapping keeps the default behaviour. Installs the handler.
+bool RegisterMapping(const void* start, size_t length);
+// Before unmapping.
+void UnregisterMapping(const void* start);
+
+// Pages replaced so far (for tests and logs).
+uint64_t PagesPatched();
 
 }  // namespace weightserver::server
 

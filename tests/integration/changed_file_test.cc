@@ -91,6 +91,18 @@ TEST_P(ChangedFileTest, TruncatedWhileServedFailsThatStreamOnly) {
   ExpectOtherModelServed();
 }
 
+// Cut right where the client is: the chunks read ahead and queued in gRPC
+// now point at pages that are gone, and are read outside any guard (by the
+// kernel's send, or by gRPC splitting a slice). The daemon must survive that
+// too (sigbus_guard.h, RegisterMapping).
+TEST_P(ChangedFileTest, TruncatedUnderQueuedChunksKeepsTheDaemonAlive) {
+  std::string path = repo_.path() + "/victim/model.safetensors";
+  absl::Status s = LoadWhileChanging(
+      [&] { ASSERT_EQ(truncate(path.c_str(), 4 << 20), 0); });
+  ASSERT_FALSE(s.ok()) << "a truncated file cannot be served whole";
+  ExpectOtherModelServed();
+}
+
 TEST_P(ChangedFileTest, RewrittenInPlaceWhileServedFailsThatStreamOnly) {
   std::string path = repo_.path() + "/victim/model.safetensors";
   absl::Status s = LoadWhileChanging([&] {

@@ -5,7 +5,9 @@
 // modified under it into a status, never a crash.
 #include "server/chunk_filler.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -187,6 +189,40 @@ TEST(SigbusGuardTest, GatherReportsTheFaultingPieceAndKeepsTheMask) {
   EXPECT_EQ(sigismember(&after, SIGBUS), 0);
   // And the guard still works afterwards.
   EXPECT_TRUE(GuardedGather(pieces, 2, nullptr));
+}
+
+// A payload slice read outside any guard (by gRPC or the kernel) after its
+// file shrank: the page becomes zeros and the daemon lives on.
+TEST(SigbusGuardTest, UnguardedReadOfAServedFilePastItsEndReadsZeros) {
+  TempDir dir;
+  WriteBytes(dir.path() + "/z", std::string(4 << 12, 'z'));
+  ASSERT_OK_AND_ASSIGN(MappedFile f, MappedFile::Open(dir.path() + "/z"));
+  ASSERT_EQ(truncate((dir.path() + "/z").c_str(), 4096), 0);
+  const uint64_t before = PagesPatched();
+  const volatile char* p = reinterpret_cast<const char*>(f.bytes().data());
+  EXPECT_EQ(p[0], 'z');  // Still in the file.
+  EXPECT_EQ(p[3 * 4096 + 5], 0);
+  EXPECT_EQ(p[3 * 4096 + 6], 0);  // Same page: patched once.
+  EXPECT_EQ(PagesPatched(), before + 1);
+  // The file's identity check still reports the truncation.
+  EXPECT_FALSE(f.CheckUnchanged().ok());
+}
+
+// Any other SIGBUS keeps its default action.
+TEST(SigbusGuardDeathTest, UnregisteredMappingStillDies) {
+  TempDir dir;
+  WriteBytes(dir.path() + "/d", std::string(4 << 12, 'd'));
+  // Opening a MappedFile installs the handler.
+  ASSERT_OK_AND_ASSIGN(MappedFile f, MappedFile::Open(dir.path() + "/d"));
+  EXPECT_EXIT(
+      {
+        int fd = open((dir.path() + "/d").c_str(), O_RDONLY);
+        void* m = mmap(nullptr, 4 << 12, PROT_READ, MAP_SHARED, fd, 0);
+        (void)truncate((dir.path() + "/d").c_str(), 0);
+        const volatile char* c = static_cast<const char*>(m);
+        std::exit(c[3 * 4096] == 'd' ? 3 : 4);
+      },
+      ::testing::KilledBySignal(SIGBUS), "");
 }
 
 TEST(MappedFileTest, ResidencyFollowsThePageCache) {
