@@ -98,8 +98,9 @@ class SpanCursor {
 
 class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  FetchReactor(FetchPlan plan, const FetchResources& resources)
-      : plan_(std::move(plan)), res_(resources) {
+  FetchReactor(FetchPlan plan, const FetchResources& resources,
+               std::shared_ptr<StallWatch> watch)
+      : plan_(std::move(plan)), res_(resources), watch_(std::move(watch)) {
     if (!plan_.entries.empty()) cursor_.Reset(&plan_.entries[0], plan_.entries[0].begin);
     position_ = plan_.entries.empty() ? 0 : plan_.entries[0].begin;
     Pump();
@@ -111,6 +112,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     // not hold one: with every buffer held by waiting streams, none would
     // ever be released again.
     grpc::ByteBuffer sent;
+    watch_->WriteDone();
     {
       std::lock_guard<std::mutex> lock(mu_);
       write_in_flight_ = false;
@@ -130,6 +132,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
   void OnDone() override {
+    watch_->Detach();
     res_.active->fetch_sub(1);
     Unref();
   }
@@ -200,7 +203,10 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         Unref();
       });
     }
-    if (write) StartWrite(&write_buffer_);
+    if (write) {
+      watch_->WriteStarted();
+      StartWrite(&write_buffer_);
+    }
     if (finish.has_value()) Finish(*finish);
   }
 
@@ -329,6 +335,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   FetchPlan plan_;
   const FetchResources res_;
+  const std::shared_ptr<StallWatch> watch_;
   std::mutex mu_;
   // Guarded by mu_:
   size_t entry_ = 0;       // Next entry to cut chunks from.
@@ -377,8 +384,9 @@ std::string EncodeChunkHeader(uint32_t entry, uint64_t offset, uint32_t crc32c,
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
-    FetchPlan plan, const FetchResources& resources) {
-  return new FetchReactor(std::move(plan), resources);
+    FetchPlan plan, const FetchResources& resources,
+    std::shared_ptr<StallWatch> watch) {
+  return new FetchReactor(std::move(plan), resources, std::move(watch));
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(

@@ -35,6 +35,7 @@
 #include "server/buffer_pool.h"
 #include "server/chunk_filler.h"
 #include "server/fetch_plan.h"
+#include "server/stall_watchdog.h"
 
 namespace weightserver::server {
 
@@ -49,8 +50,10 @@ struct FetchResources {
 };
 
 // Starts streaming `plan`. plan.chunk_bytes must be <= pool->max_buffer_bytes().
+// `watch` times each write (StallWatchdog); the reactor detaches it in OnDone.
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
-    FetchPlan plan, const FetchResources& resources);
+    FetchPlan plan, const FetchResources& resources,
+    std::shared_ptr<StallWatch> watch);
 
 // A reactor that finishes at once with `status` (for rejected requests).
 grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(

@@ -36,6 +36,10 @@ ABSL_FLAG(bool, zero_copy, true,
 ABSL_FLAG(int, readahead, 4, "Chunks read ahead per Fetch stream.");
 ABSL_FLAG(uint64_t, max_inflight_bytes, 48 << 20,
           "Bytes read ahead of the network over all streams (bounds memory).");
+ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(60),
+          "Cancel a Fetch stream whose client accepts no data for this "
+          "long (its flow-control window stays full), freeing its "
+          "read-ahead buffers (0: never).");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long running streams may take to finish.");
 
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
   options.service.send_from_mapping = absl::GetFlag(FLAGS_zero_copy);
   options.service.readahead = absl::GetFlag(FLAGS_readahead);
   options.service.max_inflight_bytes = absl::GetFlag(FLAGS_max_inflight_bytes);
+  options.service.stall_timeout = absl::GetFlag(FLAGS_stall_timeout);
   absl::StatusOr<weightserver::server::IoMode> io =
       weightserver::server::ParseIoMode(absl::GetFlag(FLAGS_io));
   if (!io.ok()) {

@@ -79,7 +79,8 @@ WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
       options_(options),
       pool_(std::make_unique<BufferPool>(options.max_inflight_bytes,
                                          options.limits.max_chunk_bytes)),
-      filler_(std::move(filler)) {
+      filler_(std::move(filler)),
+      watchdog_(std::make_unique<StallWatchdog>(options.stall_timeout)) {
   for (const auto& model : repository_->models()) {
     v1::ModelSummary* s = list_.add_models();
     s->set_name(model->name);
@@ -157,7 +158,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
                      .readahead = options_.readahead,
                      .send_from_mapping = options_.send_from_mapping,
                      .active = &active_streams_,
-                     .bytes_sent = &bytes_sent_});
+                     .bytes_sent = &bytes_sent_},
+      watchdog_->Watch(context));
 }
 
 }  // namespace weightserver::server

@@ -26,6 +26,7 @@
 #include "server/chunk_filler.h"
 #include "server/fetch_plan.h"
 #include "server/model_repository.h"
+#include "server/stall_watchdog.h"
 #include "weightserver/v1/weightserver.grpc.pb.h"
 
 namespace weightserver::server {
@@ -43,6 +44,10 @@ struct ServiceOptions {
   // Send chunks whose pages are in the page cache straight from the mapping
   // (zero copy); false reads every chunk into a pool buffer.
   bool send_from_mapping = true;
+  // A Fetch stream whose client accepts no data (one write stays in flight)
+  // for this long is cancelled, and its buffers freed (StallWatchdog). Zero
+  // or infinite: never.
+  absl::Duration stall_timeout = absl::Seconds(60);
 };
 
 class WeightService final
@@ -78,6 +83,8 @@ class WeightService final
   // Pool buffers holding read-ahead or unsent bytes now.
   size_t buffers_in_use() const { return pool_->in_use(); }
   size_t buffer_bytes_in_use() const { return pool_->bytes_in_use(); }
+  // Streams cancelled because their client stopped reading.
+  uint64_t stalled_streams() const { return watchdog_->cancelled(); }
   // The read path in use: kUring or kPread.
   IoMode io_mode() const { return filler_->mode(); }
 
@@ -95,6 +102,7 @@ class WeightService final
   std::atomic<uint64_t> bytes_sent_{0};
   std::unique_ptr<BufferPool> pool_;
   std::unique_ptr<ChunkFiller> filler_;  // After pool_: joined first.
+  std::unique_ptr<StallWatchdog> watchdog_;
 };
 
 // The table of contents of a servable model, as GetModel returns it.

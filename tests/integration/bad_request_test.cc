@@ -191,9 +191,8 @@ TEST_F(BadRequestTest, StreamsBeyondTheLimitAreResourceExhausted) {
 // Clients that stop reading hold at most readahead + 1 buffers each (the
 // chunks read ahead and the one gRPC cannot send); the pool (the bound on
 // bytes read ahead over all streams) is never exceeded, and while buffers
-// remain, other clients are served. (Enough stalled clients to hold the whole
-// pool make cold reads of others wait until they go away: there is no stall
-// timeout yet.)
+// remain, other clients are served. (How long they may hold them is bounded
+// by the stall timeout: next test.)
 TEST(BoundedMemoryTest, StalledClientsHoldOnlyTheirReadAhead) {
   weightserver::testing::TempDir repo;
   weightserver::testing::WriteModel(repo.path() + "/big",
@@ -236,6 +235,64 @@ TEST(BoundedMemoryTest, StalledClientsHoldOnlyTheirReadAhead) {
     contexts[i]->TryCancel();
     readers[i]->Finish();
   }
+}
+
+// Clients that stop reading for longer than --stall_timeout lose their
+// streams: the buffers they held return to the pool, the client gets
+// CANCELLED when it reads again, and the server goes on serving.
+TEST(BoundedMemoryTest, StalledStreamsAreCancelledAfterTheStallTimeout) {
+  weightserver::testing::TempDir repo;
+  weightserver::testing::WriteModel(repo.path() + "/big",
+                                    {{"w", DType::kU8, {96 << 20}}});
+  server::ServerOptions o;
+  o.repo = repo.path();
+  o.listen = "127.0.0.1:0";
+  o.service.send_from_mapping = false;  // Every chunk through the pool.
+  o.service.stall_timeout = absl::Seconds(1);
+  auto s = server::Server::Start(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  const server::WeightService& service = (*s)->service();
+  auto stub = v1::WeightService::NewStub(grpc::CreateChannel(
+      (*s)->address(), grpc::InsecureChannelCredentials()));
+  v1::FetchRequest r;
+  r.set_model("big");
+  r.add_tensors()->set_name("w");
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::Chunk>>> readers;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    readers.push_back(stub->Fetch(contexts.back().get(), r));
+    v1::Chunk c;
+    ASSERT_TRUE(readers.back()->Read(&c));  // Then stop reading.
+  }
+  EXPECT_GT(service.buffers_in_use(), 0u);
+  for (int i = 0; i < 250 && (service.active_streams() > 0 ||
+                              service.buffers_in_use() > 0);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(service.active_streams(), 0);
+  EXPECT_EQ(service.buffers_in_use(), 0u);
+  EXPECT_EQ(service.stalled_streams(), 2u);
+  for (auto& reader : readers) {
+    v1::Chunk c;
+    while (reader->Read(&c)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // A client that keeps reading is not cut off, however long its load
+  // takes (here > 1 s: 96 chunks, 20 ms each).
+  grpc::ClientContext ctx;
+  auto reader = stub->Fetch(&ctx, r);
+  v1::Chunk c;
+  uint64_t n = 0;
+  while (reader->Read(&c)) {
+    n += c.data().size();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(n, 96u << 20);
+  EXPECT_EQ(service.stalled_streams(), 2u);
 }
 
 // Many more reading streams than pool buffers: each stream waits for buffers

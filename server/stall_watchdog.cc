@@ -1,0 +1,85 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/stall_watchdog.cc
+#include "server/stall_watchdog.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <grpcpp/server_context.h>
+
+#include "util/log.h"
+
+namespace weightserver::server {
+
+int64_t StallWatch::NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void StallWatch::Detach() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  detached_.store(true);
+  context_ = nullptr;
+}
+
+bool StallWatch::CancelIfStalledSince(int64_t deadline_ns) {
+  const int64_t started = write_started_ns_.load();
+  if (started == 0 || started > deadline_ns) return false;
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  if (context_ == nullptr) return false;
+  context_->TryCancel();
+  context_ = nullptr;  // Once.
+  return true;
+}
+
+StallWatchdog::StallWatchdog(absl::Duration timeout) : timeout_(timeout) {
+  if (timeout_ > absl::ZeroDuration() && timeout_ != absl::InfiniteDuration()) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+}
+
+StallWatchdog::~StallWatchdog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<StallWatch> StallWatchdog::Watch(
+    grpc::CallbackServerContext* context) {
+  auto watch = std::make_shared<StallWatch>(context);
+  if (thread_.joinable()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    watches_.push_back(watch);
+  }
+  return watch;
+}
+
+void StallWatchdog::Loop() {
+  // Checked a few times per timeout: a stall is cut between 1x and 1.25x it.
+  const auto period = std::chrono::nanoseconds(std::clamp<int64_t>(
+      absl::ToInt64Nanoseconds(timeout_) / 4, 10'000'000, 1'000'000'000));
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!cv_.wait_for(lock, period, [this] { return stopping_; })) {
+    std::erase_if(watches_, [](const auto& w) { return w->detached(); });
+    std::vector<std::shared_ptr<StallWatch>> watches = watches_;
+    lock.unlock();
+    const int64_t deadline =
+        StallWatch::NowNs() - absl::ToInt64Nanoseconds(timeout_);
+    for (const auto& w : watches) {
+      if (w->CancelIfStalledSince(deadline)) {
+        cancelled_.fetch_add(1);
+        LOG(WARNING) << "Fetch stream cancelled: its client accepted no data "
+                     << "for " << absl::FormatDuration(timeout_)
+                     << " (--stall_timeout)";
+      }
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace weightserver::server

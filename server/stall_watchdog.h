@@ -1,0 +1,97 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/stall_watchdog.h: cancels Fetch streams whose client stopped
+// reading.
+//
+// A client that stops reading stops its stream (HTTP/2 flow control) with a
+// write in flight and its read-ahead buffers held. Bounded, but enough such
+// clients would hold the whole buffer pool, and the cold reads of every
+// other stream would wait for them. The watchdog bounds that in time: a
+// stream whose write has been in flight for longer than the timeout is
+// cancelled (the client, if it ever reads again, gets CANCELLED) and its
+// buffers return to the pool. A slow client is not stalled: each write that
+// completes restarts its clock. (A write completes when the client's HTTP/2
+// window has room, so a client that reads, however slowly, frees room for
+// one within window / read rate: ~8 MiB at 140 KB/s for the default 60 s.)
+//
+// Example:
+//   StallWatchdog watchdog(absl::Seconds(60));
+//   std::shared_ptr<StallWatch> w = watchdog.Watch(context);
+//   w->WriteStarted(); StartWrite(...);   // In the reactor.
+//   w->WriteDone();                       // OnWriteDone.
+//   w->Detach();                          // OnDone, before the context goes.
+//
+// Thread-safety: all methods are safe to call concurrently.
+#ifndef WEIGHTSERVER_SERVER_STALL_WATCHDOG_H_
+#define WEIGHTSERVER_SERVER_STALL_WATCHDOG_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/support/server_callback.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
+
+namespace weightserver::server {
+
+// One stream's clock. Made by StallWatchdog::Watch.
+class StallWatch {
+ public:
+  explicit StallWatch(grpc::CallbackServerContext* context)
+      : context_(context) {}
+
+  void WriteStarted() { write_started_ns_.store(NowNs()); }
+  void WriteDone() { write_started_ns_.store(0); }
+  // The stream is done: never cancel it (its context is about to go).
+  void Detach();
+
+ private:
+  friend class StallWatchdog;
+  static int64_t NowNs();
+  // Cancels the call when a write has been in flight since before
+  // `deadline_ns`; true when it did.
+  bool CancelIfStalledSince(int64_t deadline_ns);
+  bool detached() const { return detached_.load(); }
+
+  std::atomic<int64_t> write_started_ns_{0};  // 0: no write in flight.
+  std::atomic<bool> detached_{false};
+  // Recursive: cancelling may run the reactor's callbacks on this thread.
+  std::recursive_mutex mu_;
+  grpc::CallbackServerContext* context_ ABSL_GUARDED_BY(mu_);
+};
+
+class StallWatchdog {
+ public:
+  // A zero or infinite timeout watches nothing (no thread).
+  explicit StallWatchdog(absl::Duration timeout);
+  StallWatchdog(const StallWatchdog&) = delete;
+  StallWatchdog& operator=(const StallWatchdog&) = delete;
+  // Stops and joins the thread.
+  ~StallWatchdog();
+
+  std::shared_ptr<StallWatch> Watch(grpc::CallbackServerContext* context);
+
+  // Streams cancelled so far.
+  uint64_t cancelled() const { return cancelled_.load(); }
+
+ private:
+  void Loop();
+
+  const absl::Duration timeout_;
+  std::atomic<uint64_t> cancelled_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::shared_ptr<StallWatch>> watches_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;  // Last: started once the rest is ready.
+};
+
+}  // namespace weightserver::server
+
+#endif  // WEIGHTSERVER_SERVER_STALL_WATCHDOG_H_
