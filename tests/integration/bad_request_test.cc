@@ -7,8 +7,12 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <chrono>
+#include <functional>
 #include <thread>
+#include <vector>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
@@ -188,93 +192,119 @@ TEST_F(BadRequestTest, StreamsBeyondTheLimitAreResourceExhausted) {
   r2->Finish();
 }
 
+// A server whose every chunk goes through the buffer pool, serving model
+// "m" with one U8 tensor "w"; the tests tune the pool and read-ahead.
+class BoundedMemoryTest : public ::testing::Test {
+ protected:
+  void StartServer(uint64_t tensor_bytes,
+                   std::function<void(server::ServiceOptions&)> tune) {
+    weightserver::testing::WriteModel(repo_.path() + "/m",
+                                      {{"w", DType::kU8, {tensor_bytes}}});
+    server::ServerOptions o;
+    o.repo = repo_.path();
+    o.listen = "127.0.0.1:0";
+    o.service.send_from_mapping = false;  // Every chunk through the pool.
+    tune(o.service);
+    auto s = server::Server::Start(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+  }
+
+  // A stub on a channel of its own (its own connection, as a rank has).
+  std::unique_ptr<v1::WeightService::Stub> NewStub(int id = 0) const {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetInt("weightserver.test.client", id);
+    return v1::WeightService::NewStub(grpc::CreateCustomChannel(
+        server_->address(), grpc::InsecureChannelCredentials(), args));
+  }
+
+  static v1::FetchRequest WholeTensor() {
+    v1::FetchRequest r;
+    r.set_model("m");
+    r.add_tensors()->set_name("w");
+    return r;
+  }
+
+  // Opens a Fetch of the whole tensor, reads one chunk, then stops reading.
+  void OpenStalledStream(v1::WeightService::Stub* stub) {
+    stalled_contexts_.push_back(std::make_unique<grpc::ClientContext>());
+    stalled_.push_back(stub->Fetch(stalled_contexts_.back().get(), WholeTensor()));
+    v1::Chunk c;
+    ASSERT_TRUE(stalled_.back()->Read(&c));
+  }
+
+  // Reads a whole Fetch of the tensor; `pause` after each chunk.
+  static grpc::Status ReadAll(v1::WeightService::Stub* stub, uint64_t* received,
+                              absl::Duration pause = absl::ZeroDuration()) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = stub->Fetch(&ctx, WholeTensor());
+    v1::Chunk c;
+    *received = 0;
+    while (reader->Read(&c)) {
+      *received += c.data().size();
+      absl::SleepFor(pause);
+    }
+    return reader->Finish();
+  }
+
+  // Waits up to 5 s for `done`.
+  static void WaitFor(std::function<bool()> done) {
+    for (int i = 0; i < 250 && !done(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  const server::WeightService& service() const { return server_->service(); }
+
+  weightserver::testing::TempDir repo_;
+  std::unique_ptr<server::Server> server_;
+  std::vector<std::unique_ptr<grpc::ClientContext>> stalled_contexts_;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::Chunk>>> stalled_;
+};
+
 // Clients that stop reading hold at most readahead + 1 buffers each (the
 // chunks read ahead and the one gRPC cannot send); the pool (the bound on
 // bytes read ahead over all streams) is never exceeded, and while buffers
 // remain, other clients are served. (How long they may hold them is bounded
 // by the stall timeout: next test.)
-TEST(BoundedMemoryTest, StalledClientsHoldOnlyTheirReadAhead) {
-  weightserver::testing::TempDir repo;
-  weightserver::testing::WriteModel(repo.path() + "/big",
-                                    {{"w", DType::kU8, {96 << 20}}});
-  server::ServerOptions o;
-  o.repo = repo.path();
-  o.listen = "127.0.0.1:0";
-  o.service.send_from_mapping = false;  // Every chunk through the pool.
-  o.service.readahead = 2;
-  o.service.max_inflight_bytes = 8 * (4 << 20);  // 8 buffers.
-  auto s = server::Server::Start(o);
-  ASSERT_TRUE(s.ok()) << s.status();
-  auto channel = grpc::CreateChannel((*s)->address(),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = v1::WeightService::NewStub(channel);
-  v1::FetchRequest r;
-  r.set_model("big");
-  r.add_tensors()->set_name("w");
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
-  std::vector<std::unique_ptr<grpc::ClientReader<v1::Chunk>>> readers;
-  for (int i = 0; i < 2; ++i) {  // 2 x (2 + 1) = 6 of 8 buffers.
-    contexts.push_back(std::make_unique<grpc::ClientContext>());
-    readers.push_back(stub->Fetch(contexts.back().get(), r));
-    v1::Chunk c;
-    ASSERT_TRUE(readers.back()->Read(&c));  // Then stop reading.
-  }
+TEST_F(BoundedMemoryTest, StalledClientsHoldOnlyTheirReadAhead) {
+  StartServer(96 << 20, [](server::ServiceOptions& o) {
+    o.readahead = 2;
+    o.max_inflight_bytes = 8 << 20;  // 8 buffers of 1 MiB.
+  });
+  auto stub = NewStub();
+  for (int i = 0; i < 2; ++i) OpenStalledStream(stub.get());  // 2 x (2 + 1).
   for (int i = 0; i < 20; ++i) {
-    EXPECT_LE((*s)->service().buffers_in_use(), 6u);
+    EXPECT_LE(service().buffers_in_use(), 6u);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   // A third client still gets the whole tensor.
-  grpc::ClientContext ctx;
-  auto reader = stub->Fetch(&ctx, r);
-  v1::Chunk c;
   uint64_t n = 0;
-  while (reader->Read(&c)) n += c.data().size();
-  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_TRUE(ReadAll(stub.get(), &n).ok());
   EXPECT_EQ(n, 96u << 20);
-  for (size_t i = 0; i < readers.size(); ++i) {
-    contexts[i]->TryCancel();
-    readers[i]->Finish();
-  }
+  for (auto& ctx : stalled_contexts_) ctx->TryCancel();
+  for (auto& reader : stalled_) reader->Finish();
 }
 
 // Clients that stop reading for longer than --stall_timeout lose their
 // streams: the buffers they held return to the pool, the client gets
 // CANCELLED when it reads again, and the server goes on serving.
-TEST(BoundedMemoryTest, StalledStreamsAreCancelledAfterTheStallTimeout) {
-  weightserver::testing::TempDir repo;
-  weightserver::testing::WriteModel(repo.path() + "/big",
-                                    {{"w", DType::kU8, {96 << 20}}});
-  server::ServerOptions o;
-  o.repo = repo.path();
-  o.listen = "127.0.0.1:0";
-  o.service.send_from_mapping = false;  // Every chunk through the pool.
-  o.service.stall_timeout = absl::Seconds(1);
-  auto s = server::Server::Start(o);
-  ASSERT_TRUE(s.ok()) << s.status();
-  const server::WeightService& service = (*s)->service();
-  auto stub = v1::WeightService::NewStub(grpc::CreateChannel(
-      (*s)->address(), grpc::InsecureChannelCredentials()));
-  v1::FetchRequest r;
-  r.set_model("big");
-  r.add_tensors()->set_name("w");
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
-  std::vector<std::unique_ptr<grpc::ClientReader<v1::Chunk>>> readers;
-  for (int i = 0; i < 2; ++i) {
-    contexts.push_back(std::make_unique<grpc::ClientContext>());
-    readers.push_back(stub->Fetch(contexts.back().get(), r));
-    v1::Chunk c;
-    ASSERT_TRUE(readers.back()->Read(&c));  // Then stop reading.
-  }
-  EXPECT_GT(service.buffers_in_use(), 0u);
-  for (int i = 0; i < 250 && (service.active_streams() > 0 ||
-                              service.buffers_in_use() > 0);
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(service.active_streams(), 0);
-  EXPECT_EQ(service.buffers_in_use(), 0u);
-  EXPECT_EQ(service.stalled_streams(), 2u);
-  for (auto& reader : readers) {
+TEST_F(BoundedMemoryTest, StalledStreamsAreCancelledAfterTheStallTimeout) {
+  StartServer(96 << 20, [](server::ServiceOptions& o) {
+    o.stall_timeout = absl::Seconds(1);
+  });
+  auto stub = NewStub();
+  for (int i = 0; i < 2; ++i) OpenStalledStream(stub.get());
+  EXPECT_GT(service().buffers_in_use(), 0u);
+  WaitFor([&] {
+    return service().active_streams() == 0 && service().buffers_in_use() == 0;
+  });
+  EXPECT_EQ(service().active_streams(), 0);
+  EXPECT_EQ(service().buffers_in_use(), 0u);
+  EXPECT_EQ(service().stalled_streams(), 2u);
+  for (auto& reader : stalled_) {
     v1::Chunk c;
     while (reader->Read(&c)) {
     }
@@ -282,17 +312,10 @@ TEST(BoundedMemoryTest, StalledStreamsAreCancelledAfterTheStallTimeout) {
   }
   // A client that keeps reading is not cut off, however long its load
   // takes (here > 1 s: 96 chunks, 20 ms each).
-  grpc::ClientContext ctx;
-  auto reader = stub->Fetch(&ctx, r);
-  v1::Chunk c;
   uint64_t n = 0;
-  while (reader->Read(&c)) {
-    n += c.data().size();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_TRUE(ReadAll(stub.get(), &n, absl::Milliseconds(20)).ok());
   EXPECT_EQ(n, 96u << 20);
-  EXPECT_EQ(service.stalled_streams(), 2u);
+  EXPECT_EQ(service().stalled_streams(), 2u);
 }
 
 // Many more reading streams than pool buffers: each stream waits for buffers
@@ -300,41 +323,19 @@ TEST(BoundedMemoryTest, StalledStreamsAreCancelledAfterTheStallTimeout) {
 // used to stay referenced until its next write, so with every buffer held by
 // a waiting stream nothing was ever released again). All clients finish, and
 // afterwards the pool is whole.
-TEST(BoundedMemoryTest, MoreStreamsThanBuffersAllFinish) {
-  weightserver::testing::TempDir repo;
-  weightserver::testing::WriteModel(repo.path() + "/m",
-                                    {{"w", DType::kU8, {24 << 20}}});
-  server::ServerOptions o;
-  o.repo = repo.path();
-  o.listen = "127.0.0.1:0";
-  o.service.send_from_mapping = false;  // Every chunk through the pool.
-  o.service.readahead = 2;
-  o.service.limits.max_chunk_bytes = 1 << 20;
-  o.service.max_inflight_bytes = 4 << 20;  // 4 buffers of 1 MiB, 12 streams.
-  auto s = server::Server::Start(o);
-  ASSERT_TRUE(s.ok()) << s.status();
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
+TEST_F(BoundedMemoryTest, MoreStreamsThanBuffersAllFinish) {
+  StartServer(24 << 20, [](server::ServiceOptions& o) {
+    o.readahead = 2;
+    o.limits.max_chunk_bytes = 1 << 20;
+    o.max_inflight_bytes = 4 << 20;  // 4 buffers of 1 MiB, 12 streams.
+  });
   constexpr int kClients = 12;
   std::vector<std::thread> clients;
   std::vector<grpc::Status> statuses(kClients);
   std::vector<uint64_t> received(kClients, 0);
   for (int i = 0; i < kClients; ++i) {
     clients.emplace_back([&, i] {
-      // A channel each: separate connections, as separate ranks have.
-      args.SetInt("weightserver.test.client", i);
-      auto stub = v1::WeightService::NewStub(grpc::CreateCustomChannel(
-          (*s)->address(), grpc::InsecureChannelCredentials(), args));
-      v1::FetchRequest r;
-      r.set_model("m");
-      r.add_tensors()->set_name("w");
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(60));
-      auto reader = stub->Fetch(&ctx, r);
-      v1::Chunk c;
-      while (reader->Read(&c)) received[i] += c.data().size();
-      statuses[i] = reader->Finish();
+      statuses[i] = ReadAll(NewStub(i).get(), &received[i]);
     });
   }
   for (std::thread& t : clients) t.join();
@@ -343,10 +344,8 @@ TEST(BoundedMemoryTest, MoreStreamsThanBuffersAllFinish) {
                                   << statuses[i].error_message();
     EXPECT_EQ(received[i], 24u << 20) << "client " << i;
   }
-  for (int i = 0; i < 250 && (*s)->service().buffers_in_use() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ((*s)->service().buffers_in_use(), 0u);
+  WaitFor([&] { return service().buffers_in_use() == 0; });
+  EXPECT_EQ(service().buffers_in_use(), 0u);
 }
 
 TEST_F(BadRequestTest, HealthServiceReportsServing) {
