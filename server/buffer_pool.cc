@@ -31,6 +31,12 @@ BufferPool::~BufferPool() {
   }
 }
 
+size_t BufferPool::BufferBytesFor(size_t bytes) {
+  size_t size = kMinClassBytes;
+  while (size < bytes) size <<= 1;
+  return size;
+}
+
 size_t BufferPool::ClassOf(size_t bytes) const {
   size_t c = 0;
   while (ClassBytes(c) < bytes) ++c;
@@ -91,18 +97,20 @@ void BufferPool::Release(std::byte* buffer, size_t bytes) {
   for (auto& waiter : waiters) waiter();
 }
 
-void BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback) {
+bool BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback) {
   const size_t size = ClassBytes(ClassOf(std::min(bytes, max_buffer_bytes_)));
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (allocation_failed_ && in_use_ == 0) return false;
     // TryAcquire succeeds exactly when the buffers in use leave room for
     // this class (free buffers of other classes can be given back).
     if (allocation_failed_ || bytes_in_use_ + size > capacity_bytes_) {
       waiters_.push_back(std::move(callback));
-      return;
+      return true;
     }
   }
   callback();
+  return true;
 }
 
 size_t BufferPool::in_use() const {

@@ -46,6 +46,9 @@ class BufferPool {
   // All buffers must have been released.
   ~BufferPool();
 
+  // What a buffer of `bytes` costs of the budget: its size class.
+  static size_t BufferBytesFor(size_t bytes);
+
   size_t capacity_bytes() const { return capacity_bytes_; }
   size_t max_buffer_bytes() const { return max_buffer_bytes_; }
 
@@ -61,9 +64,11 @@ class BufferPool {
   void Release(std::byte* buffer, size_t bytes);
 
   // Runs `callback` once: at once, on this thread, when TryAcquire(bytes)
-  // would succeed now; otherwise after the next Release. (After a failed
-  // allocation it always waits for a release.)
-  void WaitForRelease(size_t bytes, std::function<void()> callback);
+  // would succeed now; otherwise after the next Release. After a failed
+  // allocation it waits for a release, and when no buffer is in use (so no
+  // release will come) it drops the callback and returns false: the caller
+  // must give up (out of memory). True otherwise.
+  bool WaitForRelease(size_t bytes, std::function<void()> callback);
 
   // Buffers handed out now, and the bytes of their classes (for tests and
   // metrics).

@@ -66,8 +66,25 @@ absl::Status UringAll(io_uring* ring, const MappedFile& f,
       ++pending;
     }
     int rc = io_uring_submit_and_wait(ring, 1);
-    if (rc < 0 && rc != -EINTR) {
-      return ErrnoStatus(-rc, "io_uring_submit", f.path());
+    if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+      // Not a transient refusal: submit no more, and do not return while
+      // reads are in flight into the caller's buffer and `reads`. (Some of
+      // the `pending` may never have been submitted: each wait is bounded.)
+      LOG(ERROR) << "io_uring_submit: " << std::strerror(-rc)
+                 << "; waiting for up to " << pending << " reads in flight";
+      if (status.ok()) status = ErrnoStatus(-rc, "io_uring_submit", f.path());
+      io_uring_cqe* cqe;
+      __kernel_timespec wait{.tv_sec = 30, .tv_nsec = 0};
+      while (pending > 0) {
+        const int w = io_uring_wait_cqe_timeout(ring, &cqe, &wait);
+        if (w == 0) {
+          io_uring_cqe_seen(ring, cqe);
+          --pending;
+        } else if (w != -EINTR) {
+          break;  // Nothing more will complete.
+        }
+      }
+      return status;
     }
     io_uring_cqe* cqe;
     while (pending > 0 && io_uring_peek_cqe(ring, &cqe) == 0) {
@@ -89,6 +106,12 @@ absl::Status UringAll(io_uring* ring, const MappedFile& f,
 }
 
 absl::Status CheckIdentity(const MappedFile& f) {
+  if (f.Poisoned()) {
+    return absl::DataLossError(absl::StrCat(
+        f.path(), ": a page of the file could not be read while served (the "
+        "file shrank, or its disk or network file system failed); it is not "
+        "served again until the daemon restarts"));
+  }
   struct stat st;
   if (fstat(f.fd(), &st) != 0) return ErrnoStatus(errno, "fstat", f.path());
   const FileIdentity& id = f.identity();
@@ -115,7 +138,7 @@ absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
         return Truncated(f, s.offset, s.length, "past the end of the mapping");
       }
       if (!f.CachedCrc32c(s.offset, s.length, &crc)) {
-        return Truncated(f, s.offset, s.length, "SIGBUS on the mapping");
+        return Truncated(f, s.offset, s.length, "SIGBUS on the mapping: truncated, or an I/O error");
       }
     }
     absl::Status id = CheckIdentity(f);
@@ -141,7 +164,7 @@ absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
   if (!GuardedGather(small.data(), small.size(), &failed)) {
     const uint64_t offset =
         static_cast<uint64_t>(small[failed].src - f.bytes().data());
-    return Truncated(f, offset, small[failed].length, "SIGBUS on the mapping");
+    return Truncated(f, offset, small[failed].length, "SIGBUS on the mapping: truncated, or an I/O error");
   }
   if (!reads.empty()) {
     absl::Status s;

@@ -162,13 +162,16 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (finished_) return;
-      if (!cancelled_) PlanFills(&fills, &wait_for_buffer);
+      if (!cancelled_ && !out_of_memory_) PlanFills(&fills, &wait_for_buffer);
       if (cancelled_) {
         if (!write_in_flight_) finish = grpc::Status(grpc::StatusCode::CANCELLED,
                                                      "stream cancelled");
       } else if (write_in_flight_) {
         // Nothing to do until OnWriteDone: one write in flight, and Finish
         // only after it.
+      } else if (out_of_memory_) {
+        finish = ToGrpcStatus(Annotate(absl::ResourceExhaustedError(
+            "out of memory for read-ahead buffers; retry later")));
       } else if (!slots_.empty() && slots_.front()->filled &&
                  !slots_.front()->crc.ok()) {
         finish = ToGrpcStatus(Annotate(slots_.front()->crc.status()));
@@ -194,14 +197,19 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     for (const auto& [b, bytes] : release) res_.pool->Release(b, bytes);
     for (FillJob& job : fills) res_.filler->Submit(std::move(job));
     if (wait_for_buffer) {
-      res_.pool->WaitForRelease(plan_.chunk_bytes, [this] {
+      auto resume = [this](bool out_of_memory) {
         {
           std::lock_guard<std::mutex> lock(mu_);
           waiting_ = false;
+          out_of_memory_ = out_of_memory;
         }
         Pump();
         Unref();
-      });
+      };
+      if (!res_.pool->WaitForRelease(plan_.chunk_bytes,
+                                     [resume] { resume(false); })) {
+        resume(true);  // No buffer can be allocated, and none will be freed.
+      }
     }
     if (write) {
       watch_->WriteStarted();
@@ -355,6 +363,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   grpc::ByteBuffer write_buffer_;
   bool write_in_flight_ = false;
   bool waiting_ = false;
+  bool out_of_memory_ = false;  // The pool can give no buffer, ever.
   bool cancelled_ = false;
   bool finished_ = false;
   int refs_ = 1;  // gRPC's (released in OnDone), + fills and waits out.

@@ -62,11 +62,15 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
       return ErrnoStatus(e, "mmap", path);
     }
   }
-  if (data != nullptr && !RegisterMapping(data, identity.size)) {
-    LOG(WARNING) << path << ": more than 4096 files mapped; a truncation of "
-                 << "this one while a chunk of it is being sent is fatal";
+  MappedFile file(path, fd, data, identity);
+  if (data != nullptr) {
+    file.registry_slot_ = RegisterMapping(data, identity.size);
+    if (file.registry_slot_ < 0) {
+      LOG(WARNING) << path << ": more than 4096 files mapped; a truncation of "
+                   << "this one while a chunk of it is being sent is fatal";
+    }
   }
-  return MappedFile(path, fd, data, identity);
+  return file;
 }
 
 MappedFile::MappedFile(std::string path, int fd, void* data,
@@ -82,7 +86,8 @@ MappedFile::MappedFile(MappedFile&& other) noexcept
       fd_(std::exchange(other.fd_, -1)),
       data_(std::exchange(other.data_, nullptr)),
       identity_(other.identity_),
-      block_crcs_(std::move(other.block_crcs_)) {}
+      block_crcs_(std::move(other.block_crcs_)),
+      registry_slot_(std::exchange(other.registry_slot_, -1)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
@@ -92,9 +97,12 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     data_ = std::exchange(other.data_, nullptr);
     identity_ = other.identity_;
     block_crcs_ = std::move(other.block_crcs_);
+    registry_slot_ = std::exchange(other.registry_slot_, -1);
   }
   return *this;
 }
+
+bool MappedFile::Poisoned() const { return MappingPoisoned(registry_slot_); }
 
 bool MappedFile::CachedCrc32c(uint64_t offset, uint64_t length,
                               uint32_t* crc) const {
@@ -117,7 +125,11 @@ bool MappedFile::CachedCrc32c(uint64_t offset, uint64_t length,
       uint32_t block = 0;
       if (!GuardedCrc32c(base + pos, kCrcBlockBytes, &block)) return false;
       cached = uint64_t{1} << 32 | block;
-      slot.store(cached, std::memory_order_relaxed);
+      // Zeros patched in for a page that could not be read are not the file.
+      if (!Poisoned()) slot.store(cached, std::memory_order_relaxed);
+    } else if (!GuardedTouch(base + pos, kCrcBlockBytes)) {
+      // Fault the pages in here, under the guard, not on a gRPC thread.
+      return false;
     }
     *crc = kBlock.Combine(*crc, static_cast<uint32_t>(cached));
   }
@@ -129,7 +141,8 @@ MappedFile::~MappedFile() { Reset(); }
 
 void MappedFile::Reset() {
   if (data_ != nullptr) {
-    UnregisterMapping(data_);
+    UnregisterMapping(registry_slot_);
+    registry_slot_ = -1;
     munmap(data_, identity_.size);
   }
   if (fd_ >= 0) close(fd_);

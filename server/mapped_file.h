@@ -89,6 +89,11 @@ class MappedFile {
 
   static constexpr uint64_t kCrcBlockBytes = 64 << 10;
 
+  // True once a page of the mapping could not be read outside a guard and
+  // was replaced by zeros (sigbus_guard.h, RegisterMapping): every later read
+  // of this file must fail.
+  bool Poisoned() const;
+
  private:
   MappedFile(std::string path, int fd, void* data, FileIdentity identity);
   void Reset();
@@ -99,6 +104,7 @@ class MappedFile {
   FileIdentity identity_;
   // One per whole block of the file: 0 until computed, then 1 << 32 | crc.
   std::unique_ptr<std::atomic<uint64_t>[]> block_crcs_;
+  int registry_slot_ = -1;  // In the SIGBUS handler's table; -1: none.
 };
 
 // The identity of the file at `path` now (stat, following symlinks).

@@ -23,23 +23,27 @@ namespace {
 // nor move the guarded access across it.
 thread_local sigjmp_buf* recovery = nullptr;
 
-// The served file mappings, readable from the signal handler: a slot is
-// free when its start is 0; the length is stored before the start.
+// The served file mappings, readable from the signal handler. A slot's
+// start is 0 when free and kClaimed while it is being filled in; the length
+// and the poisoned flag are written before the start is published.
 constexpr size_t kMaxMappings = 4096;
+constexpr uintptr_t kClaimed = 1;
 std::atomic<uintptr_t> mapping_start[kMaxMappings];
 std::atomic<size_t> mapping_length[kMaxMappings];
+std::atomic<bool> mapping_poisoned[kMaxMappings];
 std::atomic<uint64_t> pages_patched{0};
 uintptr_t page_size = 4096;  // Set before the handler is installed.
 
-bool InRegisteredMapping(uintptr_t addr) {
+// The slot of the registered mapping holding `addr`, or -1.
+int FindMapping(uintptr_t addr) {
   for (size_t i = 0; i < kMaxMappings; ++i) {
     const uintptr_t start = mapping_start[i].load(std::memory_order_acquire);
-    if (start != 0 && addr >= start &&
+    if (start > kClaimed && addr >= start &&
         addr - start < mapping_length[i].load(std::memory_order_relaxed)) {
-      return true;
+      return static_cast<int>(i);
     }
   }
-  return false;
+  return -1;
 }
 
 void OnSigbus(int sig, siginfo_t* info, void*) {
@@ -47,12 +51,17 @@ void OnSigbus(int sig, siginfo_t* info, void*) {
     recovery = nullptr;
     siglongjmp(*r, 1);
   }
-  // An unguarded read of a served file's vanished page (gRPC or the kernel
-  // sending a payload slice): put a zero page there and let the read go on.
-  // The chunk's CRC was computed from the real bytes, so the client rejects
-  // it; the next read of the file reports the truncation.
+  // An unguarded read (gRPC copying part of a payload slice) of a served
+  // file's page that cannot be read (the file shrank, or the disk or a
+  // network file system failed): put a zero page there and let the read go
+  // on. The chunk's CRC was computed from the real bytes, so the client
+  // rejects it, and the poisoned mapping fails every later read of the file
+  // (MappedFile::Poisoned). Hardware memory errors (BUS_MCEERR_*) are not
+  // ours to paper over.
   const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
-  if (InRegisteredMapping(addr)) {
+  const int slot = info->si_code == BUS_ADRERR ? FindMapping(addr) : -1;
+  if (slot >= 0) {
+    mapping_poisoned[slot].store(true, std::memory_order_release);
     void* page = reinterpret_cast<void*>(addr & ~(page_size - 1));
     if (mmap(page, page_size, PROT_READ,
              MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED) {
@@ -129,32 +138,49 @@ bool GuardedGather(const GatherPiece* pieces, size_t count, size_t* failed) {
   return true;
 }
 
-bool RegisterMapping(const void* start, size_t length) {
+int RegisterMapping(const void* start, size_t length) {
   EnsureHandler();
-  if (start == nullptr || length == 0) return false;
+  if (reinterpret_cast<uintptr_t>(start) <= kClaimed || length == 0) return -1;
   for (size_t i = 0; i < kMaxMappings; ++i) {
     uintptr_t expected = 0;
-    if (mapping_start[i].load(std::memory_order_relaxed) != 0) continue;
-    mapping_length[i].store(length, std::memory_order_relaxed);
-    if (mapping_start[i].compare_exchange_strong(
-            expected, reinterpret_cast<uintptr_t>(start),
-            std::memory_order_release)) {
-      return true;
+    if (mapping_start[i].load(std::memory_order_relaxed) != 0 ||
+        !mapping_start[i].compare_exchange_strong(expected, kClaimed,
+                                                  std::memory_order_acquire)) {
+      continue;
     }
+    mapping_length[i].store(length, std::memory_order_relaxed);
+    mapping_poisoned[i].store(false, std::memory_order_relaxed);
+    mapping_start[i].store(reinterpret_cast<uintptr_t>(start),
+                           std::memory_order_release);
+    return static_cast<int>(i);
   }
-  return false;
+  return -1;
 }
 
-void UnregisterMapping(const void* start) {
-  const auto s = reinterpret_cast<uintptr_t>(start);
-  if (s == 0) return;
-  for (size_t i = 0; i < kMaxMappings; ++i) {
-    uintptr_t expected = s;
-    if (mapping_start[i].compare_exchange_strong(expected, 0,
-                                                 std::memory_order_release)) {
-      return;
-    }
+void UnregisterMapping(int slot) {
+  if (slot >= 0 && static_cast<size_t>(slot) < kMaxMappings) {
+    mapping_start[slot].store(0, std::memory_order_release);
   }
+}
+
+bool MappingPoisoned(int slot) {
+  return slot >= 0 && static_cast<size_t>(slot) < kMaxMappings &&
+         mapping_poisoned[slot].load(std::memory_order_acquire);
+}
+
+bool GuardedTouch(const void* src, size_t n) {
+  EnsureHandler();
+  if (n == 0) return true;
+  sigjmp_buf here;
+  if (sigsetjmp(here, 0) != 0) return false;
+  recovery = &here;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  const volatile char* p = static_cast<const char*>(src);
+  for (size_t at = 0; at < n; at += page_size) (void)p[at];
+  (void)p[n - 1];
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  recovery = nullptr;
+  return true;
 }
 
 uint64_t PagesPatched() { return pages_patched.load(std::memory_order_relaxed); }

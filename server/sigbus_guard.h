@@ -44,17 +44,27 @@ struct GatherPiece {
 // it; *failed (if non-null) is then the piece's index.
 bool GuardedGather(const GatherPiece* pieces, size_t count, size_t* failed);
 
-// Registers a served file's mapping [start, start + length). A SIGBUS on
-// one of its pages outside a guarded read (gRPC, or the kernel, reading a
-// payload slice that points into the mapping after the file was truncated)
-// then replaces that page with a zero page and lets the read go on, instead
-// of killing the daemon: the chunk's CRC, computed from the real bytes,
-// makes the client reject it, and the next read of the file reports the
-// truncation. False when the registry (4096 mappings) is full: that
-// mapping keeps the default behaviour. Installs the handler.
-bool RegisterMapping(const void* start, size_t length);
+// Reads one byte of every page of [src, src + n), so that a page fault
+// happens here, under the guard, rather than later on a gRPC thread; false
+// when a SIGBUS interrupted it.
+bool GuardedTouch(const void* src, size_t n);
+
+// Registers a served file's mapping [start, start + length) and returns its
+// slot, or -1 when the registry (4096 mappings) is full (that mapping keeps
+// the default behaviour). A SIGBUS (BUS_ADRERR) on one of its pages outside
+// a guarded read then replaces that page with a zero page, marks the mapping
+// poisoned and lets the read go on, instead of killing the daemon. The
+// reader is gRPC copying part of a payload slice that points into the
+// mapping after the file shrank or its storage failed (the kernel's own send
+// fails with EFAULT instead, and gRPC closes that connection). The chunk's
+// CRC, computed from the real bytes, makes the client reject it. Installs
+// the handler.
+int RegisterMapping(const void* start, size_t length);
 // Before unmapping.
-void UnregisterMapping(const void* start);
+void UnregisterMapping(int slot);
+// Whether a page of the mapping in `slot` was replaced by a zero page: its
+// bytes can no longer be trusted.
+bool MappingPoisoned(int slot);
 
 // Pages replaced so far (for tests and logs).
 uint64_t PagesPatched();

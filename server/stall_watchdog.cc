@@ -28,7 +28,9 @@ bool StallWatch::CancelIfStalledSince(int64_t deadline_ns) {
   const int64_t started = write_started_ns_.load();
   if (started == 0 || started > deadline_ns) return false;
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  if (context_ == nullptr) return false;
+  // Still the same write, not one that completed meanwhile (a later one
+  // has a later start; WriteDone clears it).
+  if (context_ == nullptr || write_started_ns_.load() != started) return false;
   context_->TryCancel();
   context_ = nullptr;  // Once.
   return true;

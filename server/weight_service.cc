@@ -59,11 +59,13 @@ absl::StatusOr<std::unique_ptr<WeightService>> WeightService::Create(
   }
   l.default_chunk_bytes =
       std::clamp(l.default_chunk_bytes, l.min_chunk_bytes, l.max_chunk_bytes);
-  if (options.max_inflight_bytes < 2ull * l.max_chunk_bytes) {
+  // A chunk costs its buffer's size class (a power of two) of the budget.
+  const uint64_t largest = BufferPool::BufferBytesFor(l.max_chunk_bytes);
+  if (options.max_inflight_bytes < 2 * largest) {
     return absl::InvalidArgumentError(absl::StrCat(
         "service options: max_inflight_bytes (", options.max_inflight_bytes,
         ") must hold at least two chunks of max_chunk_bytes (",
-        l.max_chunk_bytes, ")"));
+        l.max_chunk_bytes, ", a buffer of ", largest, " bytes)"));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<ChunkFiller> filler,
                    ChunkFiller::Create({.mode = options.io,

@@ -82,6 +82,26 @@ TEST(BufferPoolTest, WaitRunsAtOnceWhenABufferFits) {
   EXPECT_TRUE(ran);
 }
 
+// A buffer that cannot be allocated, with none in use: no release will ever
+// come, so waiting is refused rather than left hanging.
+TEST(BufferPoolTest, WaitIsRefusedWhenNothingCanEverBeFreed) {
+  // 128 TiB: more than the whole user address space, even with overcommit.
+  const size_t huge = size_t{1} << 47;
+  BufferPool pool(huge, huge);
+  EXPECT_EQ(pool.TryAcquire(huge), nullptr);
+  bool ran = false;
+  EXPECT_FALSE(pool.WaitForRelease(huge, [&] { ran = true; }));
+  EXPECT_FALSE(ran);
+  // With a buffer in use, a release will come: the wait is kept.
+  std::byte* small = pool.TryAcquire(64 * kKiB);
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(pool.TryAcquire(huge - 64 * kKiB), nullptr);
+  EXPECT_TRUE(pool.WaitForRelease(huge, [&] { ran = true; }));
+  EXPECT_FALSE(ran);
+  pool.Release(small, 64 * kKiB);
+  EXPECT_TRUE(ran);
+}
+
 TEST(BufferPoolTest, EveryWaiterIsWokenByARelease) {
   BufferPool pool(64 * kKiB, 64 * kKiB);
   std::byte* only = pool.TryAcquire(64 * kKiB);

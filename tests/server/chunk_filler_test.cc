@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -112,6 +113,27 @@ TEST_P(ChunkFillerTest, TruncatedFileIsDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("changed size")));
 }
 
+// A page that failed outside a guard (here: the file shrank, then grew back
+// with its old size and mtime, as after an I/O error the identity never
+// changes) was replaced by zeros: the file must never be served again.
+TEST_P(ChunkFillerTest, PoisonedFileIsDataLossEvenWithItsIdentityIntact) {
+  struct stat before;
+  ASSERT_EQ(stat(path_.c_str(), &before), 0);
+  ASSERT_EQ(truncate(path_.c_str(), 4096), 0);
+  const volatile char* p = reinterpret_cast<const char*>(file_->bytes().data());
+  EXPECT_EQ(p[500000], 0);  // Unguarded: patched with a zero page.
+  ASSERT_EQ(truncate(path_.c_str(), before.st_size), 0);
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, path_.c_str(), times, 0), 0);
+  ASSERT_OK(file_->CheckUnchanged());  // The identity is as it was...
+  std::string out;
+  for (bool mapped : {false, true}) {
+    EXPECT_THAT(Fill({{0, 100}}, &out, mapped),  // ...but nothing is served.
+                StatusIs(absl::StatusCode::kDataLoss,
+                         HasSubstr("could not be read while served")));
+  }
+}
+
 TEST_P(ChunkFillerTest, ModifiedInPlaceIsFailedPrecondition) {
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   {
@@ -204,8 +226,13 @@ TEST(SigbusGuardTest, UnguardedReadOfAServedFilePastItsEndReadsZeros) {
   EXPECT_EQ(p[3 * 4096 + 5], 0);
   EXPECT_EQ(p[3 * 4096 + 6], 0);  // Same page: patched once.
   EXPECT_EQ(PagesPatched(), before + 1);
-  // The file's identity check still reports the truncation.
+  // The file is marked: its bytes can no longer be trusted, whatever its
+  // identity says later (an I/O error leaves size and mtime as they were).
+  EXPECT_TRUE(f.Poisoned());
   EXPECT_FALSE(f.CheckUnchanged().ok());
+  WriteBytes(dir.path() + "/other", std::string(4096, 'o'));
+  ASSERT_OK_AND_ASSIGN(MappedFile other, MappedFile::Open(dir.path() + "/other"));
+  EXPECT_FALSE(other.Poisoned());
 }
 
 // Any other SIGBUS keeps its default action.
