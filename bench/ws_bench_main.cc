@@ -85,7 +85,7 @@ void Report(const char* mode, std::vector<double> ms, int64_t extra,
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Benchmark helper for bench/run_bench.py.");
   absl::ParseCommandLine(argc, argv);
-  weightserver::TuneMallocForStreaming();
+  weightserver::TuneMallocForStreaming(weightserver::MallocUse::kClient);
   const std::string server = absl::GetFlag(FLAGS_server);
   const std::string model = absl::GetFlag(FLAGS_model);
   const int n = std::max(1, absl::GetFlag(FLAGS_n));

@@ -14,7 +14,7 @@
 #include "util/malloc_tuning.h"
 
 int main(int argc, char** argv) {
-  weightserver::TuneMallocForStreaming();
+  weightserver::TuneMallocForStreaming(weightserver::MallocUse::kClient);
 
   weightserver::cli::CliEnvironment env;
   if (const char* addr = std::getenv("WEIGHTSERVER_ADDR");

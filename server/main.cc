@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
       "Serves the safetensors models under --repo over gRPC.\n"
       "  weightserver --repo DIR [--listen HOST:PORT|unix:PATH]");
   absl::ParseCommandLine(argc, argv);
-  weightserver::TuneMallocForStreaming();
+  weightserver::TuneMallocForStreaming(weightserver::MallocUse::kServer);
 
   if (absl::GetFlag(FLAGS_repo).empty()) {
     std::cerr << "weightserver: --repo DIR is required\n";

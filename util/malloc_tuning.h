@@ -10,8 +10,14 @@
 // profiles). This keeps freed memory for reuse instead: blocks below 64 MiB
 // come from the heap, and up to 256 MiB of free heap stays mapped.
 //
+// A client also wants one arena (MallocUse::kClient): with a heap per
+// thread, the tops of the fetch workers' heaps are given back and faulted in
+// again (a 2 GiB load took 3.5 times the page faults and 1.7 times the CPU,
+// median of 6 alternating runs). The server's CPU per GB did not change
+// with one arena, and its many threads keep theirs.
+//
 // Example (first thing in main):
-//   weightserver::TuneMallocForStreaming();
+//   weightserver::TuneMallocForStreaming(weightserver::MallocUse::kClient);
 //
 // Thread-safety: call once, before other threads start.
 #ifndef WEIGHTSERVER_UTIL_MALLOC_TUNING_H_
@@ -19,7 +25,9 @@
 
 namespace weightserver {
 
-void TuneMallocForStreaming();
+enum class MallocUse { kServer, kClient };
+
+void TuneMallocForStreaming(MallocUse use);
 
 }  // namespace weightserver
 
