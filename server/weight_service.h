@@ -82,7 +82,6 @@ class WeightService final
   uint64_t bytes_sent() const { return bytes_sent_.load(); }
   // Pool buffers holding read-ahead or unsent bytes now.
   size_t buffers_in_use() const { return pool_->in_use(); }
-  size_t buffer_bytes_in_use() const { return pool_->bytes_in_use(); }
   // Streams cancelled because their client stopped reading.
   uint64_t stalled_streams() const { return watchdog_->cancelled(); }
   // The read path in use: kUring or kPread.

@@ -75,20 +75,27 @@ class ChangedFileTest : public ::testing::TestWithParam<server::IoMode> {
                             t->data.size()) == TensorBytes("o", 1 << 20));
   }
 
+  // Truncates "victim" to `size` once 4 MiB of it have arrived: the load
+  // fails with DATA_LOSS or FAILED_PRECONDITION naming the model, and the
+  // server goes on serving the other model.
+  void TruncateWhileLoading(off_t size) {
+    std::string path = repo_.path() + "/victim/model.safetensors";
+    absl::Status s = LoadWhileChanging(
+        [&] { ASSERT_EQ(truncate(path.c_str(), size), 0); });
+    ASSERT_FALSE(s.ok()) << "a truncated file cannot be served whole";
+    EXPECT_TRUE(s.code() == absl::StatusCode::kDataLoss ||
+                s.code() == absl::StatusCode::kFailedPrecondition)
+        << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("victim"));
+    ExpectOtherModelServed();
+  }
+
   TempDir repo_;
   std::unique_ptr<server::Server> server_;
 };
 
 TEST_P(ChangedFileTest, TruncatedWhileServedFailsThatStreamOnly) {
-  std::string path = repo_.path() + "/victim/model.safetensors";
-  absl::Status s = LoadWhileChanging(
-      [&] { ASSERT_EQ(truncate(path.c_str(), 8 << 20), 0); });
-  ASSERT_FALSE(s.ok()) << "a truncated file cannot be served whole";
-  EXPECT_TRUE(s.code() == absl::StatusCode::kDataLoss ||
-              s.code() == absl::StatusCode::kFailedPrecondition)
-      << s;
-  EXPECT_THAT(std::string(s.message()), HasSubstr("victim"));
-  ExpectOtherModelServed();
+  TruncateWhileLoading(8 << 20);
 }
 
 // Cut right where the client is: the chunks read ahead and queued in gRPC
@@ -98,15 +105,7 @@ TEST_P(ChangedFileTest, TruncatedWhileServedFailsThatStreamOnly) {
 // (sigbus_guard.h, RegisterMapping; tested in tests/server). Either way the
 // daemon lives and serves the rest.
 TEST_P(ChangedFileTest, TruncatedUnderQueuedChunksKeepsTheDaemonAlive) {
-  std::string path = repo_.path() + "/victim/model.safetensors";
-  absl::Status s = LoadWhileChanging(
-      [&] { ASSERT_EQ(truncate(path.c_str(), 4 << 20), 0); });
-  ASSERT_FALSE(s.ok()) << "a truncated file cannot be served whole";
-  EXPECT_TRUE(s.code() == absl::StatusCode::kDataLoss ||
-              s.code() == absl::StatusCode::kFailedPrecondition)
-      << s;
-  EXPECT_THAT(std::string(s.message()), HasSubstr("victim"));
-  ExpectOtherModelServed();
+  TruncateWhileLoading(4 << 20);
 }
 
 TEST_P(ChangedFileTest, RewrittenInPlaceWhileServedFailsThatStreamOnly) {
