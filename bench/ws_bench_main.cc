@@ -27,10 +27,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "client/client.h"
-#include "client/host_model.h"
-#include "client/selection.h"
-#include "util/malloc_tuning.h"
+#include "weightserver/client/client.h"
+#include "weightserver/client/tensor_table.h"
+#include "weightserver/client/load_plan.h"
+#include "weightserver/client/selection.h"
+#include "weightserver/util/malloc_tuning.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Server address.");
 ABSL_FLAG(std::string, mode, "first_tensor",
@@ -101,16 +102,16 @@ int main(int argc, char** argv) {
       if (!client.ok()) return Fail(client.status());
       auto toc = (*client)->GetModel(model);
       if (!toc.ok()) return Fail(toc.status());
-      const weightserver::v1::TensorInfo* smallest = nullptr;
-      for (const auto& t : toc->tensors()) {
-        if (t.length() > 0 && (!smallest || t.length() < smallest->length())) {
+      const weightserver::client::ModelTensor* smallest = nullptr;
+      for (const auto& t : toc->tensors) {
+        if (t.length > 0 && (!smallest || t.length < smallest->length)) {
           smallest = &t;
         }
       }
       if (smallest == nullptr) return Fail(absl::NotFoundError("no tensor"));
-      std::vector<std::byte> buf(smallest->length());
+      std::vector<std::byte> buf(smallest->length);
       absl::Status s = (*client)->Fetch(
-          *toc, {{smallest->name(), absl::MakeSpan(buf), {}}});
+          *toc, {{smallest->name, absl::MakeSpan(buf), {}}});
       if (!s.ok()) return Fail(s);
       ms.push_back(Ms(Clock::now() - t0));
       bytes = buf.size();
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
       auto toc = (*client)->GetModel(model);
       if (!toc.ok()) return Fail(toc.status());
       ms.push_back(Ms(Clock::now() - t0));
-      tensors = toc->tensors_size();
+      tensors = static_cast<int64_t>(toc->tensors.size());
     }
     Report("get_model", ms, tensors);
   } else if (absl::GetFlag(FLAGS_mode) == "tp_load") {
@@ -139,9 +140,9 @@ int main(int argc, char** argv) {
     if (!toc.ok()) return Fail(toc.status());
     const int rank = absl::GetFlag(FLAGS_rank), world = absl::GetFlag(FLAGS_world);
     std::vector<weightserver::client::TensorSlice> wanted;
-    for (const auto& t : toc->tensors()) {
-      std::vector<uint64_t> shape(t.shape().begin(), t.shape().end());
-      weightserver::client::TensorSlice slice{t.name(), {}};
+    for (const auto& t : toc->tensors) {
+      const std::vector<uint64_t>& shape = t.shape;
+      weightserver::client::TensorSlice slice{t.name, {}};
       int dim = shape.size() == 2 ? 1 : shape.size() == 1 ? 0 : -1;
       if (dim >= 0 && shape[dim] % world == 0) {
         auto sel = weightserver::client::ShardDim(shape, dim, rank, world);
@@ -150,7 +151,9 @@ int main(int argc, char** argv) {
       }
       wanted.push_back(std::move(slice));
     }
-    auto loaded = weightserver::client::LoadSlicesToHost(**client, *toc, wanted);
+    auto plan = weightserver::client::PlanLoad(*toc, wanted);
+    if (!plan.ok()) return Fail(plan.status());
+    auto loaded = weightserver::client::LoadToHost(**client, *toc, *plan);
     if (!loaded.ok()) return Fail(loaded.status());
     ms.push_back(Ms(Clock::now() - t0));
     Report("tp_load", ms, static_cast<int64_t>(loaded->total_bytes()));
@@ -163,14 +166,13 @@ int main(int argc, char** argv) {
     auto toc = (*client)->GetModel(model);
     if (!toc.ok()) return Fail(toc.status());
     uint64_t total = 0;
-    for (const auto& t : toc->tensors()) total += t.length();
+    for (const auto& t : toc->tensors) total += t.length;
     std::vector<std::byte> memory(total);  // Zeroed: every page touched.
     std::vector<weightserver::client::FetchItem> items;
     uint64_t at = 0;
-    for (const auto& t : toc->tensors()) {
-      items.push_back({t.name(), absl::MakeSpan(memory.data() + at, t.length()),
-                       {}});
-      at += t.length();
+    for (const auto& t : toc->tensors) {
+      items.push_back({t.name, absl::MakeSpan(memory.data() + at, t.length), {}});
+      at += t.length;
     }
     std::vector<double> cpu_per_gb;
     for (int i = 0; i < n; ++i) {

@@ -26,7 +26,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "format/header.h"
 
 namespace weightserver::cli {

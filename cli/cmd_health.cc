@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "wire/status.h"
 
 namespace weightserver::cli {
 namespace {
@@ -71,7 +72,7 @@ absl::Status RunHealth(const Context& ctx, const ParsedArgs& args) {
   HealthCheckResponse response;
   grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) {
-    absl::Status s = client::FromGrpcStatus(status);
+    absl::Status s = wire::FromGrpcStatus(status);
     if (s.code() == absl::StatusCode::kNotFound) {
       return absl::NotFoundError(
           absl::StrCat(what, ": SERVICE_UNKNOWN (", s.message(), ")"));

@@ -22,93 +22,84 @@
 namespace weightserver::cli {
 namespace {
 
-// The proto map in key order (protobuf maps iterate in no fixed order).
-std::map<std::string, std::string> SortedMetadata(const v1::FileInfo& file) {
-  return std::map<std::string, std::string>(file.metadata().begin(),
-                                            file.metadata().end());
+std::string FileName(const client::ModelInfo& model,
+                     const client::ModelTensor& t) {
+  if (t.file_index >= model.files.size()) return "?";
+  return model.files[t.file_index].name;
 }
 
-std::string FileName(const v1::Model& model, const v1::TensorInfo& t) {
-  if (t.file_index() >= static_cast<uint32_t>(model.files_size())) return "?";
-  return model.files(t.file_index()).name();
-}
-
-uint64_t TotalBytes(const v1::Model& model) {
+uint64_t TotalBytes(const client::ModelInfo& model) {
   uint64_t total = 0;
-  for (const v1::TensorInfo& t : model.tensors()) total += t.length();
+  for (const client::ModelTensor& t : model.tensors) total += t.length;
   return total;
 }
 
-void PrintModelText(const v1::Model& model, std::ostream& out) {
-  out << "model     " << model.name() << "\n"
-      << "revision  " << model.revision() << "\n"
-      << "sharded   " << (model.sharded() ? "yes" : "no") << "\n";
-  if (!model.index_metadata_json().empty()) {
-    out << "index     " << model.index_metadata_json() << "\n";
+void PrintModelText(const client::ModelInfo& model, std::ostream& out) {
+  out << "model     " << model.name << "\n"
+      << "revision  " << model.revision << "\n"
+      << "sharded   " << (model.sharded ? "yes" : "no") << "\n";
+  if (!model.index_metadata_json.empty()) {
+    out << "index     " << model.index_metadata_json << "\n";
   }
-  out << "\nfiles (" << model.files_size() << "):\n";
+  out << "\nfiles (" << model.files.size() << "):\n";
   Table files({"NAME", "SIZE", "HEADER", "METADATA"}, {false, true, true});
-  for (const v1::FileInfo& f : model.files()) {
+  for (const client::ModelFile& f : model.files) {
     std::string metadata = "-";
-    if (f.has_metadata()) {
-      metadata =
-          absl::StrJoin(SortedMetadata(f), ", ", absl::PairFormatter("="));
+    if (f.metadata.has_value()) {
+      metadata = absl::StrJoin(*f.metadata, ", ", absl::PairFormatter("="));
       if (metadata.empty()) metadata = "{}";
     }
-    files.AddRow({f.name(), absl::StrCat(f.size()),
-                  absl::StrCat(f.header_size()), metadata});
+    files.AddRow({f.name, absl::StrCat(f.size), absl::StrCat(f.header_size),
+                  metadata});
   }
   files.Print(out, "  ");
-  out << "\ntensors (" << model.tensors_size() << ", "
+  out << "\ntensors (" << model.tensors.size() << ", "
       << HumanBytes(TotalBytes(model)) << "):\n";
   Table tensors({"NAME", "DTYPE", "SHAPE", "FILE", "OFFSET", "LENGTH"},
                 {false, false, false, false, true, true});
-  for (const v1::TensorInfo& t : model.tensors()) {
-    tensors.AddRow(
-        {PrintableName(t.name()), t.dtype(),
-         FormatShape(std::vector<uint64_t>(t.shape().begin(), t.shape().end())),
-         FileName(model, t), absl::StrCat(t.offset()),
-         absl::StrCat(t.length())});
+  for (const client::ModelTensor& t : model.tensors) {
+    tensors.AddRow({PrintableName(t.name), t.dtype, FormatShape(t.shape),
+                    FileName(model, t), absl::StrCat(t.offset),
+                    absl::StrCat(t.length)});
   }
   tensors.Print(out, "  ");
 }
 
-nlohmann::ordered_json ModelJson(const v1::Model& model) {
+nlohmann::ordered_json ModelJson(const client::ModelInfo& model) {
   nlohmann::ordered_json j;
-  j["name"] = model.name();
-  j["revision"] = model.revision();
-  j["sharded"] = model.sharded();
-  if (model.index_metadata_json().empty()) {
+  j["name"] = model.name;
+  j["revision"] = model.revision;
+  j["sharded"] = model.sharded;
+  if (model.index_metadata_json.empty()) {
     j["index_metadata"] = nullptr;
   } else {
     // The server sends JSON text; keep it as a string if it does not parse.
     nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(
-        model.index_metadata_json(), nullptr, false);
+        model.index_metadata_json, nullptr, false);
     j["index_metadata"] =
         parsed.is_discarded()
-            ? nlohmann::ordered_json(model.index_metadata_json())
+            ? nlohmann::ordered_json(model.index_metadata_json)
             : parsed;
   }
   j["total_tensor_bytes"] = TotalBytes(model);
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
-  for (const v1::FileInfo& f : model.files()) {
+  for (const client::ModelFile& f : model.files) {
     nlohmann::ordered_json metadata = nullptr;
-    if (f.has_metadata()) metadata = SortedMetadata(f);
-    files.push_back({{"name", f.name()},
-                     {"size", f.size()},
-                     {"header_size", f.header_size()},
+    if (f.metadata.has_value()) metadata = *f.metadata;
+    files.push_back({{"name", f.name},
+                     {"size", f.size},
+                     {"header_size", f.header_size},
                      {"metadata", metadata}});
   }
   j["files"] = std::move(files);
   nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
-  for (const v1::TensorInfo& t : model.tensors()) {
-    tensors.push_back(
-        {{"name", t.name()},
-         {"dtype", t.dtype()},
-         {"shape", std::vector<uint64_t>(t.shape().begin(), t.shape().end())},
-         {"file", FileName(model, t)},
-         {"offset", t.offset()},
-         {"length", t.length()}});
+  for (const client::ModelTensor& t : model.tensors) {
+    tensors.push_back({{"name", t.name},
+                       {"dtype", t.dtype},
+                       {"shape", t.shape},
+                       {"file", FileName(model, t)},
+                       {"offset", t.offset},
+                       {"length", t.length}});
   }
   j["tensors"] = std::move(tensors);
   return j;
@@ -118,19 +109,20 @@ nlohmann::ordered_json ModelJson(const v1::Model& model) {
 
 absl::Status RunLs(const Context& ctx, const ParsedArgs& args) {
   ASSIGN_OR_RETURN(auto client, ctx.Connect());
-  ASSIGN_OR_RETURN(std::vector<v1::ModelSummary> models, client->ListModels());
+  ASSIGN_OR_RETURN(std::vector<client::ModelSummary> models,
+                   client->ListModels());
   if (models.empty()) {
     *ctx.out << "no models on " << ctx.server << "\n";
     return absl::OkStatus();
   }
   Table table({"NAME", "FILES", "TENSORS", "SIZE", "STATUS"},
               {false, true, true, true, false});
-  for (const v1::ModelSummary& m : models) {
-    const bool ok = m.error().empty();
-    table.AddRow({m.name(), absl::StrCat(m.file_count()),
-                  ok ? absl::StrCat(m.tensor_count()) : "-",
-                  ok ? HumanBytes(m.total_tensor_bytes()) : "-",
-                  ok ? "ok" : m.error()});
+  for (const client::ModelSummary& m : models) {
+    const bool ok = m.error.empty();
+    table.AddRow({m.name, absl::StrCat(m.file_count),
+                  ok ? absl::StrCat(m.tensor_count) : "-",
+                  ok ? HumanBytes(m.total_tensor_bytes) : "-",
+                  ok ? "ok" : m.error});
   }
   table.Print(*ctx.out);
   return absl::OkStatus();
@@ -138,7 +130,8 @@ absl::Status RunLs(const Context& ctx, const ParsedArgs& args) {
 
 absl::Status RunInspect(const Context& ctx, const ParsedArgs& args) {
   ASSIGN_OR_RETURN(auto client, ctx.Connect());
-  ASSIGN_OR_RETURN(v1::Model model, client->GetModel(args.positional()[0]));
+  ASSIGN_OR_RETURN(client::ModelInfo model,
+                   client->GetModel(args.positional()[0]));
   if (args.Has("json")) {
     // Tensor names are arbitrary bytes: invalid UTF-8 becomes U+FFFD rather
     // than an exception.

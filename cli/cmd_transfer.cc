@@ -11,13 +11,13 @@
 //   $ weightctl load demo --streams 8
 //   loaded 291 tensors, 256.0 MiB in 0.130 s (2.06 GB/s), verified
 //   $ weightctl load demo --device cuda:0     # into GPU memory
+//   $ weightctl load demo --device cuda:0 --shard 0/1/2   # a rank's shard
 #include <algorithm>
 #include <filesystem>
 #include <string>
 #include <system_error>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -25,9 +25,9 @@
 #include "cli/progress.h"
 #include "cli/slice_spec.h"
 #include "cli/text.h"
-#include "client/device_model.h"
-#include "client/host_model.h"
-#include "client/output_file.h"
+#include "weightserver/client/load_plan.h"
+#include "weightserver/client/tensor_table.h"
+#include "weightserver/client/output_file.h"
 #include "util/status_macros.h"
 
 namespace weightserver::cli {
@@ -48,38 +48,43 @@ bool IsDirectoryOutput(const std::string& path) {
   return std::filesystem::is_directory(path, ec);
 }
 
-// load --device cuda:N: the device is opened before the server is asked, so
-// a machine without one fails at once, in one line.
-absl::Status LoadToGpu(const Context& ctx, const std::string& model_name,
-                       const std::vector<std::string>& names,
-                       const std::string& device, int index) {
-  const std::string what = absl::StrCat("load --device ", device, ": ");
-  client::DeviceOptions options;
-  options.slot_bytes =
-      std::max<size_t>(options.slot_bytes, ctx.options.chunk_bytes);
-  absl::StatusOr<std::shared_ptr<client::DeviceCopier>> gpu =
-      client::OpenCudaCopier(index, options);
-  if (!gpu.ok()) {
-    return absl::Status(gpu.status().code(),
-                        absl::StrCat(what, gpu.status().message()));
+// What --tensor, --slice and --shard ask for, as parsed flags.
+struct Wanted {
+  std::vector<std::string> names;
+  std::vector<client::TensorSlice> slices;
+  std::optional<ShardSpec> shard;
+
+  bool sliced() const { return shard.has_value() || !slices.empty(); }
+};
+
+absl::StatusOr<Wanted> ParseWanted(absl::string_view command,
+                                   const ParsedArgs& args) {
+  Wanted w;
+  w.names = args.GetAll("tensor");
+  for (const std::string& flag : args.GetAll("slice")) {
+    absl::StatusOr<client::TensorSlice> s = ParseSliceFlag(flag);
+    if (!s.ok()) {
+      return UsageError(absl::StrCat(command, ": ", s.status().message()));
+    }
+    w.slices.push_back(*std::move(s));
   }
-  ProgressBar bar(*ctx.err, ctx.progress);
-  ASSIGN_OR_RETURN(auto client, ctx.Connect(bar.Callback()));
-  ASSIGN_OR_RETURN(v1::Model model, client->GetModel(model_name));
-  const absl::Time start = absl::Now();
-  absl::StatusOr<client::DeviceModel> loaded =
-      client::LoadToDevice(*client, model, names, *gpu, options);
-  const absl::Duration elapsed = absl::Now() - start;
-  bar.Finish();
-  if (!loaded.ok()) {
-    return absl::Status(loaded.status().code(),
-                        absl::StrCat(what, "'", model_name, "': ",
-                                     loaded.status().message()));
+  if (std::optional<std::string> flag = args.Get("shard"); flag.has_value()) {
+    absl::StatusOr<ShardSpec> s = ParseShardFlag(*flag);
+    if (!s.ok()) {
+      return UsageError(absl::StrCat(command, ": ", s.status().message()));
+    }
+    w.shard = *s;
   }
-  *ctx.out << "loaded "
-           << Summary(loaded->tensors().size(), loaded->total_bytes(), elapsed)
-           << " into " << device << ", verified\n";
-  return absl::OkStatus();
+  return w;
+}
+
+// The plan of what `wanted` names in `model` (every tensor when nothing).
+absl::StatusOr<client::LoadPlan> Plan(const client::ModelInfo& model,
+                                      const Wanted& wanted) {
+  if (!wanted.sliced()) return client::PlanWholeTensors(model, wanted.names);
+  ASSIGN_OR_RETURN(std::vector<client::TensorSlice> list,
+                   FetchList(model, wanted.names, wanted.slices, wanted.shard));
+  return client::PlanLoad(model, list);
 }
 
 }  // namespace
@@ -90,66 +95,28 @@ absl::Status RunFetch(const Context& ctx, const ParsedArgs& args) {
   if (!output.has_value() || output->empty()) {
     return UsageError("fetch: -o PATH is required (a file, or DIR/)");
   }
-  const std::vector<std::string> names = args.GetAll("tensor");
-  std::vector<client::TensorSlice> slices;
-  for (const std::string& flag : args.GetAll("slice")) {
-    absl::StatusOr<client::TensorSlice> s = ParseSliceFlag(flag);
-    if (!s.ok()) return UsageError(absl::StrCat("fetch: ", s.status().message()));
-    slices.push_back(*std::move(s));
-  }
-  std::optional<ShardSpec> shard;
-  if (std::optional<std::string> flag = args.Get("shard"); flag.has_value()) {
-    absl::StatusOr<ShardSpec> s = ParseShardFlag(*flag);
-    if (!s.ok()) return UsageError(absl::StrCat("fetch: ", s.status().message()));
-    if (names.empty()) {
-      return UsageError("fetch: --shard applies to the --tensor names; give at "
-                        "least one --tensor");
-    }
-    shard = *s;
-  }
+  ASSIGN_OR_RETURN(Wanted wanted, ParseWanted("fetch", args));
   const bool mirror = IsDirectoryOutput(*output);
-  if (mirror && (!names.empty() || !slices.empty())) {
+  if (mirror && (!wanted.names.empty() || wanted.sliced())) {
     return UsageError(absl::StrCat(
-        "fetch: --tensor and --slice need a file output; '", *output,
+        "fetch: --tensor, --slice and --shard need a file output; '", *output,
         "' is a directory (a directory output mirrors the whole model)"));
   }
-  const bool sliced = shard.has_value() || !slices.empty();
 
   ProgressBar bar(*ctx.err, ctx.progress);
   ASSIGN_OR_RETURN(auto client, ctx.Connect(bar.Callback()));
-  ASSIGN_OR_RETURN(v1::Model model, client->GetModel(model_name));
-  std::vector<client::TensorSlice> wanted;
-  size_t tensors = 0;
-  uint64_t bytes = 0;
-  if (sliced) {
-    absl::StatusOr<std::vector<client::TensorSlice>> list =
-        FetchList(model, names, slices, shard);
-    if (!list.ok()) {
-      return absl::Status(list.status().code(),
-                          absl::StrCat("fetch '", model_name, "': ",
-                                       list.status().message()));
-    }
-    wanted = *std::move(list);
-    absl::flat_hash_map<absl::string_view, const v1::TensorInfo*> by_name;
-    for (const v1::TensorInfo& t : model.tensors()) by_name[t.name()] = &t;
-    for (const client::TensorSlice& w : wanted) {
-      ASSIGN_OR_RETURN(format::SliceSummary s,
-                       client::MeasureSelection(*by_name[w.name], w.selection));
-      bytes += s.byte_size;
-    }
-    tensors = wanted.size();
-  } else {
-    ASSIGN_OR_RETURN(std::vector<const v1::TensorInfo*> chosen,
-                     client::SelectTensors(model, names));
-    for (const v1::TensorInfo* t : chosen) bytes += t->length();
-    tensors = chosen.size();
+  ASSIGN_OR_RETURN(client::ModelInfo model, client->GetModel(model_name));
+  absl::StatusOr<client::LoadPlan> plan = Plan(model, wanted);
+  if (!plan.ok()) {
+    return absl::Status(plan.status().code(),
+                        absl::StrCat("fetch '", model_name, "': ",
+                                     plan.status().message()));
   }
 
   const absl::Time start = absl::Now();
   absl::Status status =
-      mirror   ? client::MirrorModel(*client, model, *output)
-      : sliced ? client::FetchSlicesToFile(*client, model, wanted, *output)
-               : client::FetchToFile(*client, model, names, *output);
+      mirror ? client::MirrorModel(*client, model, *output)
+             : client::FetchToFile(*client, model, *plan, *output);
   const absl::Duration elapsed = absl::Now() - start;
   bar.Finish();
   if (!status.ok()) {
@@ -158,37 +125,61 @@ absl::Status RunFetch(const Context& ctx, const ParsedArgs& args) {
                                      ": ", status.message()));
   }
   *ctx.out << (mirror ? "mirrored " : "fetched ")
-           << Summary(tensors, bytes, elapsed) << " -> " << *output
-           << "\n";
+           << Summary(plan->tensors.size(), plan->total_bytes, elapsed)
+           << " -> " << *output << "\n";
   return absl::OkStatus();
 }
 
 absl::Status RunLoad(const Context& ctx, const ParsedArgs& args) {
   const std::string& model_name = args.positional()[0];
-  const std::vector<std::string> names = args.GetAll("tensor");
+  ASSIGN_OR_RETURN(Wanted wanted, ParseWanted("load", args));
   const std::string device = args.Get("device").value_or("cpu");
   absl::StatusOr<client::DeviceSpec> spec = client::ParseDevice(device);
-  if (!spec.ok()) return UsageError(absl::StrCat("load: ", spec.status().message()));
-  if (spec->kind == client::DeviceSpec::Kind::kCuda) {
-    return LoadToGpu(ctx, model_name, names, device, spec->index);
+  if (!spec.ok()) {
+    return UsageError(absl::StrCat("load: ", spec.status().message()));
+  }
+  const bool gpu_load = spec->kind == client::DeviceSpec::Kind::kCuda;
+  const std::string on_device =
+      gpu_load ? absl::StrCat(" --device ", device) : "";
+  auto failed = [&](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat("load '", model_name, "'",
+                                               on_device, ": ", s.message()));
+  };
+  // The device is opened before the server is asked, so a machine without
+  // one fails at once, in one line.
+  client::DeviceOptions device_options;
+  device_options.slot_bytes =
+      std::max<size_t>(device_options.slot_bytes, ctx.options.chunk_bytes);
+  std::shared_ptr<client::DeviceCopier> gpu;
+  if (gpu_load) {
+    absl::StatusOr<std::shared_ptr<client::DeviceCopier>> opened =
+        ctx.open_device ? ctx.open_device(spec->index, device_options)
+                        : client::OpenCudaCopier(spec->index, device_options);
+    if (!opened.ok()) {
+      return absl::Status(opened.status().code(),
+                          absl::StrCat("load", on_device, ": ",
+                                       opened.status().message()));
+    }
+    gpu = *std::move(opened);
   }
 
   ProgressBar bar(*ctx.err, ctx.progress);
   ASSIGN_OR_RETURN(auto client, ctx.Connect(bar.Callback()));
-  ASSIGN_OR_RETURN(v1::Model model, client->GetModel(model_name));
+  ASSIGN_OR_RETURN(client::ModelInfo model, client->GetModel(model_name));
+  absl::StatusOr<client::LoadPlan> plan = Plan(model, wanted);
+  if (!plan.ok()) return failed(plan.status());
 
   const absl::Time start = absl::Now();
-  absl::StatusOr<client::HostModel> loaded =
-      client::LoadToHost(*client, model, names);
+  absl::StatusOr<client::TensorTable> loaded =
+      gpu != nullptr
+          ? client::LoadToDevice(*client, model, *plan, gpu, device_options)
+          : client::LoadToHost(*client, model, *plan);
   const absl::Duration elapsed = absl::Now() - start;
   bar.Finish();
-  if (!loaded.ok()) {
-    return absl::Status(
-        loaded.status().code(),
-        absl::StrCat("load '", model_name, "': ", loaded.status().message()));
-  }
+  if (!loaded.ok()) return failed(loaded.status());
   *ctx.out << "loaded "
            << Summary(loaded->tensors().size(), loaded->total_bytes(), elapsed)
+           << (gpu != nullptr ? absl::StrCat(" into ", device) : "")
            << ", verified\n";
   return absl::OkStatus();
 }

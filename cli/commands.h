@@ -20,6 +20,7 @@
 #ifndef WEIGHTSERVER_CLI_COMMANDS_H_
 #define WEIGHTSERVER_CLI_COMMANDS_H_
 
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -28,11 +29,17 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "cli/args.h"
-#include "client/client.h"
+#include "weightserver/client/client.h"
+#include "weightserver/client/device.h"
 
 namespace weightserver::cli {
 
 inline constexpr char kDefaultServer[] = "127.0.0.1:50051";
+
+// Opens device `index` for a GPU load (see client::OpenCudaCopier).
+using DeviceOpener =
+    std::function<absl::StatusOr<std::shared_ptr<client::DeviceCopier>>(
+        int index, const client::DeviceOptions& options)>;
 
 // What weightctl takes from its process: main() fills it in.
 struct CliEnvironment {
@@ -40,6 +47,9 @@ struct CliEnvironment {
   std::string default_server = kDefaultServer;
   // Draw progress bars on `err` (main: stderr is a terminal).
   bool progress = false;
+  // Opens the GPU for `load --device cuda:N`; unset: client::OpenCudaCopier.
+  // Tests pass a fake device.
+  DeviceOpener open_device;
 };
 
 // Runs weightctl with `args` (argv without argv[0]). See the file comment.
@@ -51,6 +61,7 @@ struct Context {
   std::string server;
   client::ClientOptions options;  // streams, chunk_bytes; progress unset.
   bool progress = false;
+  DeviceOpener open_device;  // Unset: client::OpenCudaCopier.
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "util/malloc_tuning.h"
+#include "weightserver/util/malloc_tuning.h"
 
 int main(int argc, char** argv) {
   weightserver::TuneMallocForStreaming(weightserver::MallocUse::kClient);

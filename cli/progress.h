@@ -24,7 +24,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
-#include "client/client.h"
+#include "weightserver/client/client.h"
 
 namespace weightserver::cli {
 

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -109,35 +108,43 @@ absl::StatusOr<ShardSpec> ParseShardFlag(absl::string_view flag) {
 }
 
 absl::StatusOr<std::vector<client::TensorSlice>> FetchList(
-    const v1::Model& model, absl::Span<const std::string> tensors,
+    const client::ModelInfo& model, absl::Span<const std::string> tensors,
     absl::Span<const client::TensorSlice> slices,
     const std::optional<ShardSpec>& shard) {
-  absl::flat_hash_map<absl::string_view, const v1::TensorInfo*> by_name;
-  for (const v1::TensorInfo& t : model.tensors()) by_name[t.name()] = &t;
   absl::flat_hash_set<std::string> seen;
   std::vector<client::TensorSlice> out;
-  auto find =
-      [&](const std::string& name) -> absl::StatusOr<const v1::TensorInfo*> {
-    auto it = by_name.find(name);
-    if (it == by_name.end()) {
+  auto find = [&](const std::string& name)
+      -> absl::StatusOr<const client::ModelTensor*> {
+    const client::ModelTensor* t = model.Find(name);
+    if (t == nullptr) {
       return absl::NotFoundError(
-          absl::StrCat("model '", model.name(), "': no tensor ", Quoted(name)));
+          absl::StrCat("model '", model.name, "': no tensor ", Quoted(name)));
     }
     if (!seen.insert(name).second) {
       return absl::InvalidArgumentError(absl::StrCat(
           "tensor ", Quoted(name), " is named twice (by --tensor or --slice)"));
     }
-    return it->second;
+    return t;
   };
+  // --shard alone shards every tensor of the model that splits evenly; the
+  // others (norms, scalars) are whole, as a rank replicates them.
+  const bool every = tensors.empty() && slices.empty() && shard.has_value();
+  std::vector<std::string> all;
+  if (every) {
+    for (const client::ModelTensor& t : model.tensors) all.push_back(t.name);
+    tensors = all;
+  }
   for (const std::string& name : tensors) {
-    absl::StatusOr<const v1::TensorInfo*> t = find(name);
+    absl::StatusOr<const client::ModelTensor*> t = find(name);
     if (!t.ok()) return t.status();
     client::TensorSlice slice{name, {}};
     if (shard.has_value()) {
-      const std::vector<uint64_t> shape((*t)->shape().begin(),
-                                        (*t)->shape().end());
-      absl::StatusOr<client::Selection> s =
-          client::ShardDim(shape, shard->dim, shard->rank, shard->world);
+      absl::StatusOr<client::Selection> s = client::ShardDim(
+          (*t)->shape, shard->dim, shard->rank, shard->world);
+      if (!s.ok() && every) {
+        out.push_back(std::move(slice));
+        continue;
+      }
       if (!s.ok()) {
         return absl::Status(
             s.status().code(),
@@ -148,9 +155,9 @@ absl::StatusOr<std::vector<client::TensorSlice>> FetchList(
     out.push_back(std::move(slice));
   }
   for (const client::TensorSlice& given : slices) {
-    absl::StatusOr<const v1::TensorInfo*> t = find(given.name);
+    absl::StatusOr<const client::ModelTensor*> t = find(given.name);
     if (!t.ok()) return t.status();
-    const size_t rank = (*t)->shape_size();
+    const size_t rank = (*t)->shape.size();
     client::TensorSlice slice = given;
     if (slice.selection.dims.size() > rank) {
       return absl::InvalidArgumentError(

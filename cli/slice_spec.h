@@ -30,8 +30,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "client/selection.h"
-#include "weightserver/v1/weightserver.pb.h"
+#include "weightserver/client/client.h"
+#include "weightserver/client/selection.h"
 
 namespace weightserver::cli {
 
@@ -55,14 +55,16 @@ struct ShardSpec {
 // anything else, world < 1 or rank outside [0, world).
 absl::StatusOr<ShardSpec> ParseShardFlag(absl::string_view flag);
 
-// The tensors `weightctl fetch` asks for: each --tensor (whole, or its shard
-// when `shard` is set) and each --slice (its selection, padded with whole
-// dimensions to the tensor's rank), in that order.
+// The tensors `weightctl fetch` and `load` ask for: each --tensor (whole, or
+// its shard when `shard` is set; with `shard` and neither --tensor nor
+// --slice, every tensor of the model, those that do not split evenly along
+// the dimension whole) and each --slice (its selection,
+// padded with whole dimensions to the tensor's rank), in that order.
 // Errors: NotFound for a name not in `model`; InvalidArgument for a name given
 // twice, a SPEC with more dimensions than its tensor, or a shard that does
 // not fit a tensor (client::ShardDim's errors, the tensor named).
 absl::StatusOr<std::vector<client::TensorSlice>> FetchList(
-    const v1::Model& model, absl::Span<const std::string> tensors,
+    const client::ModelInfo& model, absl::Span<const std::string> tensors,
     absl::Span<const client::TensorSlice> slices,
     const std::optional<ShardSpec>& shard);
 

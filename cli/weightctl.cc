@@ -83,18 +83,28 @@ const std::vector<Command>& Commands() {
         {.name = "shard",
          .value_name = "DIM/RANK/WORLD",
          .help = "fetch rank RANK of WORLD's even part of dimension DIM of "
-                 "every --tensor (e.g. 1/0/8)"}},
+                 "every --tensor (every tensor when none is given; e.g. "
+                 "1/0/8)"}},
        1,
        1,
        &RunFetch},
       {"load",
-       "MODEL [--tensor NAME]... [--device cpu|cuda:N]",
-       "load a model into host or GPU memory, verified, and discard it (a "
-       "benchmark)",
+       "MODEL [--tensor NAME]... [--slice NAME=SPEC]... "
+       "[--shard DIM/RANK/WORLD] [--device cpu|cuda:N]",
+       "load a model, or slices of it, into host or GPU memory, verified, and "
+       "discard it (a benchmark)",
        {{.name = "tensor",
          .repeated = true,
          .value_name = "NAME",
          .help = "a tensor to load (repeatable; default: all)"},
+        {.name = "slice",
+         .repeated = true,
+         .value_name = "NAME=SPEC",
+         .help = "part of a tensor, as for fetch"},
+        {.name = "shard",
+         .value_name = "DIM/RANK/WORLD",
+         .help = "load rank RANK of WORLD's even part of dimension DIM of "
+                 "every --tensor (every tensor when none is given)"},
         {.name = "device",
          .value_name = "DEV",
          .help = "where to load: cpu (default), cuda or cuda:N (GPU memory)"}},
@@ -211,6 +221,7 @@ absl::Status Dispatch(absl::Span<const std::string> args,
   Context ctx;
   ctx.server = env.default_server;
   ctx.progress = env.progress;
+  ctx.open_device = env.open_device;
   ctx.out = &out;
   ctx.err = &err;
   absl::Status globals = ApplyGlobals(*head, &ctx);

@@ -1,22 +1,27 @@
 // Copyright 2026 The Weightserver Authors.
 //
 // client/client.cc: channel set-up and the unary calls.
-#include "client/client.h"
+#include "weightserver/client/client.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "client/channels.h"
+#include "wire/model_info.h"
+#include "wire/status.h"
 
 namespace weightserver::client {
+namespace {
 
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
+absl::Status CallFailed(absl::string_view what, const std::string& target,
+                        const grpc::Status& status) {
+  absl::Status s = wire::FromGrpcStatus(status);
+  return absl::Status(s.code(),
+                      absl::StrCat(what, " from ", target, ": ", s.message()));
 }
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
     const std::string& target, ClientOptions options) {
@@ -37,72 +42,48 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
   // use the first, so a short session (connect, GetModel, fetch a tensor)
   // opens a single connection.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  auto channels = std::make_unique<Channels>();
   for (int i = 0; i < std::max(1, options.connections); ++i) {
-    channels.push_back(grpc::CreateCustomChannel(
+    channels->fetch.push_back(grpc::CreateCustomChannel(
         target, grpc::InsecureChannelCredentials(), args));
   }
-  auto client = std::unique_ptr<Client>(
+  channels->stub = v1::WeightService::NewStub(channels->fetch.front());
+  return std::unique_ptr<Client>(
       new Client(target, std::move(options), std::move(channels)));
-  return client;
 }
 
 Client::Client(std::string target, ClientOptions options,
-               std::vector<std::shared_ptr<grpc::Channel>> channels)
+               std::unique_ptr<Channels> channels)
     : target_(std::move(target)),
       options_(std::move(options)),
-      stub_(v1::WeightService::NewStub(channels.front())),
-      fetch_channels_(std::move(channels)) {}
+      channels_(std::move(channels)) {}
 
-absl::StatusOr<std::vector<v1::ModelSummary>> Client::ListModels() const {
+Client::~Client() = default;
+
+absl::StatusOr<std::vector<ModelSummary>> Client::ListModels() const {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.unary_timeout));
   v1::ListModelsResponse response;
   grpc::Status status =
-      stub_->ListModels(&context, v1::ListModelsRequest(), &response);
-  if (!status.ok()) {
-    absl::Status s = FromGrpcStatus(status);
-    return absl::Status(s.code(), absl::StrCat("ListModels from ", target_,
-                                               ": ", s.message()));
+      channels_->stub->ListModels(&context, v1::ListModelsRequest(), &response);
+  if (!status.ok()) return CallFailed("ListModels", target_, status);
+  std::vector<ModelSummary> models;
+  models.reserve(response.models_size());
+  for (const v1::ModelSummary& m : response.models()) {
+    models.push_back(wire::ModelSummaryFromProto(m));
   }
-  return std::vector<v1::ModelSummary>(response.models().begin(),
-                                       response.models().end());
+  return models;
 }
 
-absl::StatusOr<v1::Model> Client::GetModel(absl::string_view name) const {
+absl::StatusOr<ModelInfo> Client::GetModel(absl::string_view name) const {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.unary_timeout));
   v1::GetModelRequest request;
   request.set_name(std::string(name));
   v1::Model model;
-  grpc::Status status = stub_->GetModel(&context, request, &model);
-  if (!status.ok()) {
-    absl::Status s = FromGrpcStatus(status);
-    return absl::Status(s.code(), absl::StrCat("GetModel from ", target_, ": ",
-                                               s.message()));
-  }
-  return model;
-}
-
-absl::StatusOr<std::vector<const v1::TensorInfo*>> SelectTensors(
-    const v1::Model& model, absl::Span<const std::string> names) {
-  std::vector<const v1::TensorInfo*> out;
-  if (names.empty()) {
-    for (const v1::TensorInfo& t : model.tensors()) out.push_back(&t);
-    return out;
-  }
-  absl::flat_hash_map<absl::string_view, const v1::TensorInfo*> by_name;
-  for (const v1::TensorInfo& t : model.tensors()) by_name[t.name()] = &t;
-  for (const std::string& name : names) {
-    auto it = by_name.find(name);
-    if (it == by_name.end()) {
-      return absl::NotFoundError(absl::StrCat("model '", model.name(),
-                                              "': no tensor '",
-                                              absl::CHexEscape(name), "'"));
-    }
-    out.push_back(it->second);
-  }
-  return out;
+  grpc::Status status = channels_->stub->GetModel(&context, request, &model);
+  if (!status.ok()) return CallFailed("GetModel", target_, status);
+  return wire::ModelInfoFromProto(model);
 }
 
 }  // namespace weightserver::client

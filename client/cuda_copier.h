@@ -19,7 +19,7 @@
 #include <memory>
 #include <vector>
 
-#include "client/device_copier.h"
+#include "weightserver/client/device_copier.h"
 
 namespace weightserver::client {
 

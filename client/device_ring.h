@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "client/device_copier.h"
-#include "client/fetch_sink.h"
+#include "weightserver/client/device_copier.h"
+#include "weightserver/client/fetch_sink.h"
 
 namespace weightserver::client {
 

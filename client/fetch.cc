@@ -2,44 +2,45 @@
 //
 // client/fetch.cc: Client::Fetch, the streaming engine.
 //
-// The requested bytes are cut into pieces (a tensor larger than split_bytes
+// The plan's outputs are cut into pieces (an output larger than split_bytes
 // becomes several), the pieces are dealt to `streams` workers by size, and
 // each worker runs Fetch calls over its pieces. Every chunk is checked: it
-// must belong to an open piece, continue it exactly, and its CRC32C must match
-// the bytes once they are in the destination. A worker whose stream breaks
-// (or that sees a bad CRC) resumes with a new call for what is still missing,
-// up to max_attempts calls; other failures stop every worker.
-#include <grpcpp/impl/rpc_method.h>
-#include <grpcpp/support/sync_stream.h>
-
+// must belong to an open piece and continue it exactly; the sink gives the
+// bytes it lands in, and its CRC32C must match them there. A worker whose
+// stream breaks (or that sees a bad CRC) resumes with a new call for what is
+// still missing, up to max_attempts calls; other failures stop every worker.
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "client/chunk_decoder.h"
-#include "client/client.h"
-#include "client/fetch_sink.h"
+#include "client/channels.h"
+#include "client/fetch_call.h"
+#include "client/memory_sink.h"
 #include "util/crc32c.h"
+#include "weightserver/client/client.h"
+#include "weightserver/client/fetch_sink.h"
+#include "weightserver/client/load_plan.h"
+#include "wire/chunk_codec.h"
+#include "wire/selection.h"
 
 namespace weightserver::client {
 namespace {
 
 struct Piece {
-  const FetchItem* item = nullptr;
-  size_t index = 0;   // Of `item` in the call's span (for a FetchSink).
+  const PlannedTensor* output = nullptr;
+  size_t index = 0;   // Of `output` in the plan.
   uint64_t next = 0;  // Next output byte expected.
   uint64_t end = 0;
 };
 
-// Shared by the workers of one Fetch call.
+// Shared by the workers of one fetch.
 struct FetchState {
-  const v1::Model* model = nullptr;
+  const ModelInfo* model = nullptr;
   const ClientOptions* options = nullptr;
-  FetchSink* sink = nullptr;  // Null: into FetchItem::destination.
+  FetchSink* sink = nullptr;
   uint64_t total = 0;
   std::atomic<uint64_t> done{0};
   std::atomic<bool> failed{false};
@@ -72,48 +73,35 @@ std::string Name(absl::string_view tensor) {
   return absl::StrCat("'", absl::CHexEscape(tensor), "'");
 }
 
-// Opens a Fetch call whose responses arrive as raw ByteBuffers, so that each
-// chunk is decoded straight into its destination (chunk_decoder.h).
-std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> OpenRawFetch(
-    grpc::Channel* channel, grpc::ClientContext* context,
-    const v1::FetchRequest& request) {
-  static const grpc::internal::RpcMethod* const kFetch =
-      new grpc::internal::RpcMethod("/weightserver.v1.WeightService/Fetch",
-                                    grpc::internal::RpcMethod::SERVER_STREAMING);
-  return std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>>(
-      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
-          channel, *kFetch, context, request));
-}
-
 // One call over the open `pieces`; advances them. Returns the call's outcome;
 // sets *protocol_error when the server broke the protocol, or the sink
 // failed (neither is worth a retry).
-absl::Status RunOnce(grpc::Channel* channel, FetchState* state,
-                     std::vector<Piece*>& pieces, bool* protocol_error) {
+absl::Status RunOnce(const std::shared_ptr<grpc::Channel>& channel,
+                     FetchState* state, std::vector<Piece*>& pieces,
+                     bool* protocol_error) {
   v1::FetchRequest request;
-  request.set_model(state->model->name());
-  request.set_revision(state->model->revision());
+  request.set_model(state->model->name);
+  request.set_revision(state->model->revision);
   request.set_chunk_size_hint(state->options->chunk_bytes);
   for (const Piece* p : pieces) {
     v1::TensorRequest* tr = request.add_tensors();
-    tr->set_name(p->item->tensor);
-    if (!p->item->selection.whole()) ToProto(p->item->selection, tr);
+    tr->set_name(p->output->name());
+    wire::SelectionToProto(p->output->selection.dims, tr);
     tr->set_offset(p->next);
     tr->set_limit(p->end - p->next);
   }
-  grpc::ClientContext context;
-  auto reader = OpenRawFetch(channel, &context, request);
+  FetchCall call(channel, request);
   grpc::ByteBuffer message;
   absl::Status problem;
-  while (reader->Read(&message)) {
+  while (call.Read(&message)) {
     if (state->failed.load()) {
-      context.TryCancel();
+      call.Cancel();
       break;
     }
     Piece* piece = nullptr;
     std::byte* acquired = nullptr;  // From the sink, until Commit/Abandon.
     // Checks the header against the open pieces before any byte is copied.
-    auto locate = [&](const ChunkHeader& h) -> absl::StatusOr<std::byte*> {
+    auto locate = [&](const wire::ChunkHeader& h) -> absl::StatusOr<std::byte*> {
       if (h.entry >= pieces.size()) {
         *protocol_error = true;
         return absl::InternalError(absl::StrCat(
@@ -123,12 +111,11 @@ absl::Status RunOnce(grpc::Channel* channel, FetchState* state,
       if (h.offset != p.next || h.size > p.end - p.next) {
         *protocol_error = true;
         return absl::InternalError(absl::StrCat(
-            "tensor ", Name(p.item->tensor), ": server sent bytes [", h.offset,
-            ", ", h.offset + h.size, "), expected [", p.next, ", ", p.end,
-            ")"));
+            "tensor ", Name(p.output->name()), ": server sent bytes [",
+            h.offset, ", ", h.offset + h.size, "), expected [", p.next, ", ",
+            p.end, ")"));
       }
       piece = &p;
-      if (state->sink == nullptr) return p.item->destination.data() + p.next;
       absl::StatusOr<std::byte*> bytes =
           state->sink->Acquire(p.index, p.next, h.size);
       if (!bytes.ok()) {
@@ -137,44 +124,40 @@ absl::Status RunOnce(grpc::Channel* channel, FetchState* state,
       }
       return acquired = *bytes;
     };
-    absl::StatusOr<ChunkHeader> h = DecodeChunk(&message, locate);
+    absl::StatusOr<wire::ChunkHeader> h = wire::DecodeChunk(&message, locate);
     if (!h.ok()) {
       if (acquired != nullptr) state->sink->Abandon(acquired);
       problem = h.status();
       break;
     }
     Piece& p = *piece;
-    const std::byte* dest =
-        acquired != nullptr ? acquired : p.item->destination.data() + p.next;
-    if (Crc32cExtend(0, dest, h->size) != h->crc32c) {
-      if (acquired != nullptr) state->sink->Abandon(acquired);
+    if (Crc32cExtend(0, acquired, h->size) != h->crc32c) {
+      state->sink->Abandon(acquired);
       problem = absl::DataLossError(absl::StrCat(
-          "tensor ", Name(p.item->tensor), ": CRC32C mismatch in bytes [",
+          "tensor ", Name(p.output->name()), ": CRC32C mismatch in bytes [",
           p.next, ", ", p.next + h->size, ")"));
       break;
     }
-    if (acquired != nullptr) {
-      absl::Status committed =
-          state->sink->Commit(p.index, p.next, h->size, acquired);
-      if (!committed.ok()) {
-        *protocol_error = true;
-        problem = absl::Status(committed.code(),
-                               absl::StrCat("tensor ", Name(p.item->tensor),
-                                            ": ", committed.message()));
-        break;
-      }
+    absl::Status committed =
+        state->sink->Commit(p.index, p.next, h->size, acquired);
+    if (!committed.ok()) {
+      *protocol_error = true;
+      problem = absl::Status(committed.code(),
+                             absl::StrCat("tensor ", Name(p.output->name()),
+                                          ": ", committed.message()));
+      break;
     }
     p.next += h->size;
     state->Advance(h->size);
   }
-  if (!problem.ok()) context.TryCancel();
-  absl::Status status = FromGrpcStatus(reader->Finish());
+  if (!problem.ok()) call.Cancel();
+  absl::Status status = call.Finish();
   if (!problem.ok()) return problem;
   if (status.ok()) {
     for (const Piece* p : pieces) {
       if (p->next != p->end) {
         return absl::DataLossError(absl::StrCat(
-            "tensor ", Name(p->item->tensor), ": stream ended at byte ",
+            "tensor ", Name(p->output->name()), ": stream ended at byte ",
             p->next, " of ", p->end));
       }
     }
@@ -182,7 +165,7 @@ absl::Status RunOnce(grpc::Channel* channel, FetchState* state,
   return status;
 }
 
-void Worker(grpc::Channel* channel, FetchState* state,
+void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
             std::vector<Piece>* pieces) {
   absl::Status last;
   for (int attempt = 0; attempt < state->options->max_attempts; ++attempt) {
@@ -197,56 +180,54 @@ void Worker(grpc::Channel* channel, FetchState* state,
     if (protocol_error || !Retryable(last.code())) break;
   }
   state->Fail(absl::Status(
-      last.code(), absl::StrCat("Fetch model '", state->model->name(), "': ",
+      last.code(), absl::StrCat("Fetch model '", state->model->name, "': ",
                                 last.message())));
 }
 
 }  // namespace
 
-absl::Status Client::Fetch(const v1::Model& model,
+absl::Status Client::Fetch(const ModelInfo& model,
                            absl::Span<const FetchItem> items) const {
-  return FetchTo(model, items, nullptr);
+  std::vector<TensorSlice> wanted;
+  wanted.reserve(items.size());
+  for (const FetchItem& item : items) {
+    wanted.push_back({item.tensor, item.selection});
+  }
+  absl::StatusOr<LoadPlan> plan = PlanLoad(model, wanted);
+  if (!plan.ok()) {
+    return absl::Status(plan.status().code(), absl::StrCat("Fetch: ",
+                                                           plan.status().message()));
+  }
+  std::vector<std::byte*> bases;
+  bases.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].destination.size() != plan->tensors[i].size) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Fetch model '", model.name, "': tensor ", Name(items[i].tensor),
+          " has ", plan->tensors[i].size, " bytes, destination has ",
+          items[i].destination.size()));
+    }
+    bases.push_back(items[i].destination.data());
+  }
+  MemorySink sink(*plan, std::move(bases));
+  return Fetch(model, *plan, sink);
 }
 
-absl::Status Client::FetchTo(const v1::Model& model,
-                             absl::Span<const FetchItem> items,
-                             FetchSink* sink) const {
-  absl::flat_hash_map<absl::string_view, const v1::TensorInfo*> by_name;
-  for (const v1::TensorInfo& t : model.tensors()) by_name[t.name()] = &t;
+absl::Status Client::Fetch(const ModelInfo& model, const LoadPlan& plan,
+                           FetchSink& sink) const {
   FetchState state;
   state.model = &model;
   state.options = &options_;
-  state.sink = sink;
-  // Cut items into pieces; deal them to the least-loaded worker, biggest first.
+  state.sink = &sink;
+  state.total = plan.total_bytes;
+  // Cut outputs into pieces; deal them to the least-loaded worker, biggest
+  // first.
   std::vector<Piece> all;
-  for (const FetchItem& item : items) {
-    auto it = by_name.find(item.tensor);
-    if (it == by_name.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Fetch model '", model.name(), "': no tensor ", Name(item.tensor)));
-    }
-    uint64_t length = it->second->length();
-    if (!item.selection.whole()) {
-      absl::StatusOr<format::SliceSummary> sliced =
-          MeasureSelection(*it->second, item.selection);
-      if (!sliced.ok()) {
-        return absl::Status(sliced.status().code(),
-                            absl::StrCat("Fetch model '", model.name(), "': ",
-                                         sliced.status().message()));
-      }
-      length = sliced->byte_size;
-    }
-    if (item.destination.size() != length) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Fetch model '", model.name(), "': tensor ", Name(item.tensor),
-          " has ", length, " bytes, destination has ",
-          item.destination.size()));
-    }
-    state.total += length;
-    const uint64_t split = std::max<uint64_t>(options_.split_bytes, 1);
-    for (uint64_t b = 0; b < length; b += split) {
-      all.push_back(Piece{&item, static_cast<size_t>(&item - items.data()), b,
-                          std::min(length, b + split)});
+  const uint64_t split = std::max<uint64_t>(options_.split_bytes, 1);
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const PlannedTensor& out = plan.tensors[i];
+    for (uint64_t b = 0; b < out.size; b += split) {
+      all.push_back(Piece{&out, i, b, std::min(out.size, b + split)});
     }
   }
   if (all.empty()) return absl::OkStatus();
@@ -262,12 +243,14 @@ absl::Status Client::FetchTo(const v1::Model& model,
     dealt[w].push_back(p);
     load[w] += p.end - p.next;
   }
+  const std::vector<std::shared_ptr<grpc::Channel>>& channels =
+      channels_->fetch;
   std::vector<std::thread> threads;
   for (size_t w = 1; w < workers; ++w) {
-    threads.emplace_back(Worker, fetch_channels_[w % fetch_channels_.size()].get(),
-                         &state, &dealt[w]);
+    threads.emplace_back(Worker, channels[w % channels.size()], &state,
+                         &dealt[w]);
   }
-  Worker(fetch_channels_[0].get(), &state, &dealt[0]);
+  Worker(channels[0], &state, &dealt[0]);
   for (std::thread& t : threads) t.join();
   return state.first_error;
 }

@@ -1,7 +1,7 @@
 // Copyright 2026 The Weightserver Authors.
 //
 // client/output_file.cc
-#include "client/output_file.h"
+#include "weightserver/client/output_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -14,6 +14,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "client/memory_sink.h"
 #include "format/writer.h"
 #include "nlohmann/json.hpp"
 #include "util/errno_status.h"
@@ -76,112 +77,71 @@ class PendingFile {
   bool committed_ = false;
 };
 
-// One output file: what goes in it and where each tensor lands.
-struct OutputPlan {
+// One output file: its path and what goes in it.
+struct OutputFile {
   std::string path;
-  std::vector<const v1::TensorInfo*> tensors;
-  // Parallel to `tensors` when some are sliced; empty: all whole.
-  std::vector<Selection> selections;
+  std::vector<size_t> outputs;  // Indices into the plan, in file order.
   std::optional<format::Metadata> metadata;
-
-  const Selection* selection(size_t i) const {
-    return i < selections.size() && !selections[i].whole() ? &selections[i]
-                                                           : nullptr;
-  }
 };
 
-absl::StatusOr<format::FileLayout> Layout(const v1::Model& model,
-                                          const OutputPlan& out) {
-  std::vector<format::TensorSpec> specs;
-  specs.reserve(out.tensors.size());
-  for (size_t i = 0; i < out.tensors.size(); ++i) {
-    const v1::TensorInfo* t = out.tensors[i];
-    std::optional<format::DType> dtype = format::ParseDType(t->dtype());
-    if (!dtype.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model '", model.name(), "': tensor '", t->name(),
-          "' has dtype '", t->dtype(), "', unknown to this client"));
-    }
-    std::vector<uint64_t> shape(t->shape().begin(), t->shape().end());
-    if (const Selection* sel = out.selection(i); sel != nullptr) {
-      absl::StatusOr<format::SliceSummary> sliced = MeasureSelection(*t, *sel);
-      if (!sliced.ok()) {
-        return absl::Status(sliced.status().code(),
-                            absl::StrCat("model '", model.name(), "': ",
-                                         sliced.status().message()));
-      }
-      shape = std::move(sliced->shape);
-    }
-    specs.push_back(format::TensorSpec{t->name(), *dtype, std::move(shape)});
-  }
-  return format::PlanFile(specs, out.metadata);
-}
-
-// Fetches every plan's tensors in one Fetch call, then commits the files.
-absl::Status WriteOutputs(const Client& client, const v1::Model& model,
-                          const std::vector<OutputPlan>& plans) {
+// Lays out every file, creates it, and fetches the plan into the files in
+// one fetch; then commits them.
+absl::Status WriteOutputs(const Client& client, const ModelInfo& model,
+                          const LoadPlan& plan,
+                          const std::vector<OutputFile>& outputs) {
   std::vector<std::unique_ptr<PendingFile>> files;
-  std::vector<FetchItem> items;
-  for (const OutputPlan& plan : plans) {
-    ASSIGN_OR_RETURN(format::FileLayout layout, Layout(model, plan));
-    ASSIGN_OR_RETURN(auto file, PendingFile::Create(plan.path, layout));
-    for (size_t i = 0; i < plan.tensors.size(); ++i) {
-      const format::TensorInfo& placed = layout.tensors[layout.order[i]];
-      const Selection* sel = plan.selection(i);
-      items.push_back(FetchItem{
-          plan.tensors[i]->name(),
-          absl::Span<std::byte>(file->data() + layout.data_offset() + placed.begin,
-                                placed.size()),
-          sel != nullptr ? *sel : Selection{}});
+  std::vector<std::byte*> bases(plan.tensors.size(), nullptr);
+  for (const OutputFile& out : outputs) {
+    std::vector<format::TensorSpec> specs;
+    specs.reserve(out.outputs.size());
+    for (size_t i : out.outputs) {
+      const PlannedTensor& p = plan.tensors[i];
+      std::optional<format::DType> dtype = format::ParseDType(p.dtype());
+      if (!dtype.has_value()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "model '", model.name, "': tensor '", p.name(), "' has dtype '",
+            p.dtype(), "', unknown to this client"));
+      }
+      specs.push_back(format::TensorSpec{p.name(), *dtype, p.shape});
+    }
+    ASSIGN_OR_RETURN(format::FileLayout layout,
+                     format::PlanFile(specs, out.metadata));
+    ASSIGN_OR_RETURN(auto file, PendingFile::Create(out.path, layout));
+    for (size_t k = 0; k < out.outputs.size(); ++k) {
+      const format::TensorInfo& placed = layout.tensors[layout.order[k]];
+      bases[out.outputs[k]] = file->data() + layout.data_offset() + placed.begin;
     }
     files.push_back(std::move(file));
   }
-  RETURN_IF_ERROR(client.Fetch(model, items));
+  MemorySink sink(plan, std::move(bases));
+  RETURN_IF_ERROR(client.Fetch(model, plan, sink));
   for (auto& file : files) RETURN_IF_ERROR(file->Commit());
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status FetchToFile(const Client& client, const v1::Model& model,
-                         absl::Span<const std::string> names,
-                         const std::string& path) {
-  ASSIGN_OR_RETURN(std::vector<const v1::TensorInfo*> chosen,
-                   SelectTensors(model, names));
-  std::vector<TensorSlice> whole;
-  whole.reserve(chosen.size());
-  for (const v1::TensorInfo* t : chosen) whole.push_back({t->name(), {}});
-  return FetchSlicesToFile(client, model, whole, path);
-}
-
-absl::Status FetchSlicesToFile(const Client& client, const v1::Model& model,
-                               absl::Span<const TensorSlice> tensors,
-                               const std::string& path) {
-  OutputPlan plan;
-  plan.path = path;
-  std::vector<std::string> names;
-  for (const TensorSlice& t : tensors) {
-    names.push_back(t.name);
-    plan.selections.push_back(t.selection);
+absl::Status FetchToFile(const Client& client, const ModelInfo& model,
+                         const LoadPlan& plan, const std::string& path) {
+  OutputFile out;
+  out.path = path;
+  std::vector<bool> used(model.files.size(), false);
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    out.outputs.push_back(i);
+    const uint32_t f = plan.tensors[i].source->file_index;
+    if (f < used.size()) used[f] = true;
   }
-  if (!names.empty()) {
-    ASSIGN_OR_RETURN(plan.tensors, SelectTensors(model, names));
-  }
-  std::vector<bool> used(model.files_size(), false);
-  for (const v1::TensorInfo* t : plan.tensors) {
-    if (t->file_index() < used.size()) used[t->file_index()] = true;
-  }
-  for (int f = 0; f < model.files_size(); ++f) {
-    if (!used[f] || !model.files(f).has_metadata()) continue;
-    if (!plan.metadata.has_value()) plan.metadata.emplace();
-    for (const auto& [k, v] : model.files(f).metadata()) {
-      plan.metadata->emplace(k, v);  // First file's value wins.
+  for (size_t f = 0; f < model.files.size(); ++f) {
+    if (!used[f] || !model.files[f].metadata.has_value()) continue;
+    if (!out.metadata.has_value()) out.metadata.emplace();
+    for (const auto& [k, v] : *model.files[f].metadata) {
+      out.metadata->emplace(k, v);  // First file's value wins.
     }
   }
-  return WriteOutputs(client, model, {plan});
+  return WriteOutputs(client, model, plan, {out});
 }
 
-absl::Status MirrorModel(const Client& client, const v1::Model& model,
+absl::Status MirrorModel(const Client& client, const ModelInfo& model,
                          const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -189,33 +149,32 @@ absl::Status MirrorModel(const Client& client, const v1::Model& model,
     return absl::PermissionDeniedError(
         absl::StrCat("create directory ", dir, ": ", ec.message()));
   }
-  std::vector<OutputPlan> plans(model.files_size());
-  for (int f = 0; f < model.files_size(); ++f) {
-    const v1::FileInfo& file = model.files(f);
-    plans[f].path = absl::StrCat(dir, "/", file.name());
-    if (file.has_metadata()) {
-      plans[f].metadata.emplace(file.metadata().begin(), file.metadata().end());
-    }
+  ASSIGN_OR_RETURN(LoadPlan plan, PlanWholeTensors(model, {}));
+  std::vector<OutputFile> outputs(model.files.size());
+  for (size_t f = 0; f < model.files.size(); ++f) {
+    outputs[f].path = absl::StrCat(dir, "/", model.files[f].name);
+    outputs[f].metadata = model.files[f].metadata;
   }
-  for (const v1::TensorInfo& t : model.tensors()) {
-    if (t.file_index() >= plans.size()) {
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const ModelTensor& t = *plan.tensors[i].source;
+    if (t.file_index >= outputs.size()) {
       return absl::InternalError(absl::StrCat(
-          "model '", model.name(), "': tensor '", t.name(),
-          "' names file ", t.file_index(), " of ", plans.size()));
+          "model '", model.name, "': tensor '", t.name, "' names file ",
+          t.file_index, " of ", outputs.size()));
     }
-    plans[t.file_index()].tensors.push_back(&t);
+    outputs[t.file_index].outputs.push_back(i);
   }
-  RETURN_IF_ERROR(WriteOutputs(client, model, plans));
-  if (!model.sharded()) return absl::OkStatus();
+  RETURN_IF_ERROR(WriteOutputs(client, model, plan, outputs));
+  if (!model.sharded) return absl::OkStatus();
 
   nlohmann::ordered_json index;
-  index["metadata"] = model.index_metadata_json().empty()
+  index["metadata"] = model.index_metadata_json.empty()
                           ? nlohmann::ordered_json::object()
                           : nlohmann::ordered_json::parse(
-                                model.index_metadata_json(), nullptr, false);
+                                model.index_metadata_json, nullptr, false);
   std::map<std::string, std::string> weight_map;
-  for (const v1::TensorInfo& t : model.tensors()) {
-    weight_map[t.name()] = model.files(t.file_index()).name();
+  for (const ModelTensor& t : model.tensors) {
+    weight_map[t.name] = model.files[t.file_index].name;
   }
   index["weight_map"] = weight_map;
   std::string path = absl::StrCat(dir, "/model.safetensors.index.json");

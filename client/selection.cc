@@ -1,12 +1,12 @@
 // Copyright 2026 The Weightserver Authors.
 //
 // client/selection.cc
-#include "client/selection.h"
+#include "weightserver/client/selection.h"
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "format/dtype.h"
+#include "weightserver/format/dtype.h"
 
 namespace weightserver::client {
 namespace {
@@ -95,22 +95,21 @@ absl::StatusOr<Selection> ShardFused(absl::Span<const uint64_t> shape, int dim,
 }
 
 absl::StatusOr<format::SliceSummary> MeasureSelection(
-    const v1::TensorInfo& tensor, const Selection& selection) {
+    const format::ModelTensor& tensor, const Selection& selection) {
   const std::string what =
-      absl::StrCat("tensor '", absl::CHexEscape(tensor.name()), "'");
-  std::optional<format::DType> dtype = format::ParseDType(tensor.dtype());
+      absl::StrCat("tensor '", absl::CHexEscape(tensor.name), "'");
+  std::optional<format::DType> dtype = format::ParseDType(tensor.dtype);
   if (!dtype.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        what, " has dtype '", tensor.dtype(), "', unknown to this client"));
+        what, " has dtype '", tensor.dtype, "', unknown to this client"));
   }
-  const std::vector<uint64_t> shape(tensor.shape().begin(),
-                                    tensor.shape().end());
+  const std::vector<uint64_t>& shape = tensor.shape;
   absl::StatusOr<format::SliceSummary> s =
       format::MeasureSlice(*dtype, shape, selection.dims);
   if (!s.ok()) {
     return absl::Status(
         s.status().code(),
-        absl::StrCat(what, " ", tensor.dtype(), " ", ShapeText(shape),
+        absl::StrCat(what, " ", tensor.dtype, " ", ShapeText(shape),
                      ": selection ", SelectionText(selection), ": ",
                      s.status().message()));
   }
@@ -130,18 +129,6 @@ std::string SelectionText(const Selection& selection) {
         }));
   }
   return absl::StrJoin(dims, ",");
-}
-
-void ToProto(const Selection& selection, v1::TensorRequest* request) {
-  request->clear_selection();
-  for (const format::DimRanges& ranges : selection.dims) {
-    v1::DimSelection* dim = request->add_selection();
-    for (const format::IndexRange& r : ranges) {
-      v1::Range* range = dim->add_ranges();
-      range->set_start(r.start);
-      range->set_stop(r.stop);
-    }
-  }
 }
 
 }  // namespace weightserver::client

@@ -1,7 +1,7 @@
 // Copyright 2026 The Weightserver Authors.
 //
 // format/dtype.cc: names and bit widths of the 22 safetensors dtypes.
-#include "format/dtype.h"
+#include "weightserver/format/dtype.h"
 
 #include <array>
 #include <optional>

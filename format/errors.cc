@@ -4,7 +4,7 @@
 //
 // The payload (under kPayloadUrl) is the kind's name, so a status that crossed
 // a process boundary as text can still be recognised by name.
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 
 #include <array>
 #include <optional>

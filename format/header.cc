@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "format/header_json.h"
 #include "format/utf8.h"
 #include "util/status_macros.h"

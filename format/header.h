@@ -36,7 +36,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "format/dtype.h"
+#include "weightserver/format/dtype.h"
 
 namespace weightserver::format {
 

@@ -19,8 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "format/dtype.h"
-#include "format/errors.h"
+#include "weightserver/format/dtype.h"
+#include "weightserver/format/errors.h"
 #include "nlohmann/json.hpp"
 
 namespace weightserver::format::internal {

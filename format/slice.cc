@@ -10,13 +10,13 @@
 // "outer tuples"). Runs of consecutive tuples merge when the last run of one
 // ends where the first run of the next begins; counting those merges is what
 // lets MeasureSlice count spans without producing them (see CountSpans).
-#include "format/slice.h"
+#include "weightserver/format/slice.h"
 
 #include <numeric>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "util/status_macros.h"
 
 namespace weightserver::format {

@@ -23,7 +23,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "format/header_json.h"
 #include "util/status_macros.h"
 

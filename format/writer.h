@@ -38,7 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "format/dtype.h"
+#include "weightserver/format/dtype.h"
 #include "format/header.h"
 
 namespace weightserver::format {

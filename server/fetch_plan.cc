@@ -8,8 +8,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "format/slice.h"
 #include "util/status_macros.h"
+#include "weightserver/format/slice.h"
+#include "wire/selection.h"
 
 namespace weightserver::server {
 namespace {
@@ -40,14 +41,7 @@ absl::StatusOr<format::SlicePlan> PlanSelection(const format::TensorInfo& t,
         tr.selection_size(), " dimension selections for a tensor of rank ",
         t.shape.size(), " (one per dimension, or none for the whole tensor)"));
   }
-  std::vector<format::DimRanges> selection(t.shape.size());
-  for (size_t d = 0; d < t.shape.size(); ++d) {
-    const v1::DimSelection& dim = tr.selection(static_cast<int>(d));
-    selection[d].reserve(dim.ranges_size());
-    for (const v1::Range& r : dim.ranges()) {
-      selection[d].push_back({r.start(), r.stop()});
-    }
-  }
+  const std::vector<format::DimRanges> selection = wire::SelectionFromProto(tr);
   ASSIGN_OR_RETURN(format::SliceSummary summary,
                    format::MeasureSlice(t.dtype, t.shape, selection));
   if (summary.span_count > max_spans - used) {

@@ -10,18 +10,11 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "server/grpc_status.h"
+#include "wire/chunk_codec.h"
+#include "wire/status.h"
 
 namespace weightserver::server {
 namespace {
-
-void AppendVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 
 // The payload slice's destructor argument: which buffer goes back where.
 struct PooledBuffer {
@@ -170,11 +163,11 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         // Nothing to do until OnWriteDone: one write in flight, and Finish
         // only after it.
       } else if (out_of_memory_) {
-        finish = ToGrpcStatus(Annotate(absl::ResourceExhaustedError(
+        finish = wire::ToGrpcStatus(Annotate(absl::ResourceExhaustedError(
             "out of memory for read-ahead buffers; retry later")));
       } else if (!slots_.empty() && slots_.front()->filled &&
                  !slots_.front()->crc.ok()) {
-        finish = ToGrpcStatus(Annotate(slots_.front()->crc.status()));
+        finish = wire::ToGrpcStatus(Annotate(slots_.front()->crc.status()));
       } else if (!slots_.empty() && slots_.front()->filled) {
         BuildWrite(*slots_.front());
         slots_.pop_front();
@@ -309,7 +302,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   void BuildWrite(const Slot& slot) {
     std::string header =
-        EncodeChunkHeader(slot.entry, slot.offset, *slot.crc, slot.size);
+        wire::EncodeChunkHeader(slot.entry, slot.offset, *slot.crc, slot.size);
     std::vector<grpc::Slice> parts;
     parts.reserve(1 + slot.spans.size());
     parts.emplace_back(header);
@@ -371,26 +364,11 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 class FailedReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit FailedReactor(absl::Status status) { Finish(ToGrpcStatus(status)); }
+  explicit FailedReactor(absl::Status status) { Finish(wire::ToGrpcStatus(status)); }
   void OnDone() override { delete this; }
 };
 
 }  // namespace
-
-std::string EncodeChunkHeader(uint32_t entry, uint64_t offset, uint32_t crc32c,
-                              uint64_t size) {
-  std::string h;
-  h.reserve(32);
-  h.push_back(0x08);  // entry: field 1, varint.
-  AppendVarint(entry, &h);
-  h.push_back(0x10);  // offset: field 2, varint.
-  AppendVarint(offset, &h);
-  h.push_back(0x1d);  // crc32c: field 3, fixed32 (little-endian).
-  for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>(crc32c >> (8 * i)));
-  h.push_back(0x7a);  // data: field 15, length-delimited.
-  AppendVarint(size, &h);
-  return h;
-}
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
     FetchPlan plan, const FetchResources& resources,

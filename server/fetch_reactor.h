@@ -3,7 +3,7 @@
 // server/fetch_reactor.h: the reactor that streams one Fetch plan.
 //
 // Fetch is a raw callback method: each response is a grpc::ByteBuffer of a
-// small hand-encoded Chunk header slice (entry, offset, crc32c, and the tag
+// small Chunk header slice (wire/chunk_codec.h) (entry, offset, crc32c, and the tag
 // and length of `data`) and the payload slices. A chunk whose pages are in
 // the page cache (mincore) and that has at most 16 source spans is sent
 // straight from the file mapping: its slices point into the mapping and hold
@@ -58,12 +58,6 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
 // A reactor that finishes at once with `status` (for rejected requests).
 grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(
     absl::Status status);
-
-// The Chunk message header for a payload of `size` bytes: fields entry,
-// offset, crc32c, then the tag and length of `data` (field 15). Appending the
-// payload gives the complete serialized Chunk.
-std::string EncodeChunkHeader(uint32_t entry, uint64_t offset, uint32_t crc32c,
-                              uint64_t size);
 
 }  // namespace weightserver::server
 

@@ -20,7 +20,7 @@
 #include "absl/time/time.h"
 #include "server/server.h"
 #include "util/log.h"
-#include "util/malloc_tuning.h"
+#include "weightserver/util/malloc_tuning.h"
 
 ABSL_FLAG(std::string, repo, "", "Directory of models (required).");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",

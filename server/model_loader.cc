@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "nlohmann/json.hpp"
 #include "server/model_repository.h"
 #include "util/crc32c.h"

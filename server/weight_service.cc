@@ -9,42 +9,34 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "format/dtype.h"
+#include "weightserver/format/dtype.h"
 #include "server/fetch_reactor.h"
-#include "server/grpc_status.h"
+#include "wire/model_info.h"
+#include "wire/status.h"
 #include "util/status_macros.h"
 
 namespace weightserver::server {
 
-v1::Model BuildToc(const Model& model) {
-  v1::Model toc;
-  toc.set_name(model.name);
-  toc.set_revision(model.revision);
-  toc.set_sharded(model.sharded);
-  toc.set_index_metadata_json(model.index_metadata_json);
-  toc.mutable_tensors()->Reserve(static_cast<int>(model.tensor_count));
+format::ModelInfo TableOfContents(const Model& model) {
+  format::ModelInfo toc;
+  toc.name = model.name;
+  toc.revision = model.revision;
+  toc.sharded = model.sharded;
+  toc.index_metadata_json = model.index_metadata_json;
+  toc.tensors.reserve(model.tensor_count);
   for (size_t f = 0; f < model.files.size(); ++f) {
     const ServedFile& file = model.files[f];
-    v1::FileInfo* fi = toc.add_files();
-    fi->set_name(file.name);
-    fi->set_size(file.file->size());
-    fi->set_header_size(file.header.header_size);
-    fi->set_has_metadata(file.header.metadata.has_value());
-    if (file.header.metadata.has_value()) {
-      for (const auto& [k, v] : *file.header.metadata) {
-        (*fi->mutable_metadata())[k] = v;
-      }
-    }
+    toc.files.push_back(format::ModelFile{file.name, file.file->size(),
+                                          file.header.header_size,
+                                          file.header.metadata});
     for (const format::TensorInfo& t : file.header.tensors) {
-      v1::TensorInfo* ti = toc.add_tensors();
-      ti->set_name(t.name);
-      ti->set_dtype(std::string(format::DTypeName(t.dtype)));
-      for (uint64_t d : t.shape) ti->add_shape(d);
-      ti->set_file_index(static_cast<uint32_t>(f));
-      ti->set_offset(file.header.data_offset() + t.begin);
-      ti->set_length(t.size());
+      toc.tensors.push_back(format::ModelTensor{
+          t.name, std::string(format::DTypeName(t.dtype)), t.shape,
+          static_cast<uint32_t>(f), file.header.data_offset() + t.begin,
+          t.size()});
     }
   }
+  toc.Reindex();
   return toc;
 }
 
@@ -84,15 +76,14 @@ WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
       filler_(std::move(filler)),
       watchdog_(std::make_unique<StallWatchdog>(options.stall_timeout)) {
   for (const auto& model : repository_->models()) {
-    v1::ModelSummary* s = list_.add_models();
-    s->set_name(model->name);
-    s->set_revision(model->revision);
-    s->set_file_count(static_cast<uint32_t>(model->files.size()));
-    s->set_tensor_count(model->tensor_count);
-    s->set_total_tensor_bytes(model->total_tensor_bytes);
-    s->set_error(model->error);
+    *list_.add_models() = wire::ModelSummaryToProto(format::ModelSummary{
+        model->name, model->revision,
+        static_cast<uint32_t>(model->files.size()), model->tensor_count,
+        model->total_tensor_bytes, model->error});
     if (model->servable()) {
-      tocs_.emplace(model->name, grpc::Slice(BuildToc(*model).SerializeAsString()));
+      tocs_.emplace(model->name,
+                    grpc::Slice(wire::ModelInfoToProto(TableOfContents(*model))
+                                    .SerializeAsString()));
     }
   }
 }
@@ -128,7 +119,7 @@ grpc::ServerUnaryReactor* WeightService::GetModel(
     status = absl::NotFoundError(absl::StrCat(
         "GetModel: no model '", absl::CHexEscape(request.name()), "'"));
   }
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(wire::ToGrpcStatus(status));
   return reactor;
 }
 

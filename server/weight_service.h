@@ -26,6 +26,7 @@
 #include "server/chunk_filler.h"
 #include "server/fetch_plan.h"
 #include "server/model_repository.h"
+#include "weightserver/format/model_info.h"
 #include "server/stall_watchdog.h"
 #include "weightserver/v1/weightserver.grpc.pb.h"
 
@@ -104,8 +105,9 @@ class WeightService final
   std::unique_ptr<StallWatchdog> watchdog_;
 };
 
-// The table of contents of a servable model, as GetModel returns it.
-v1::Model BuildToc(const Model& model);
+// The table of contents of a servable model, as GetModel returns it (through
+// wire::ModelInfoToProto).
+format::ModelInfo TableOfContents(const Model& model);
 
 }  // namespace weightserver::server
 

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "format/dtype.h"
+#include "weightserver/format/dtype.h"
 
 namespace weightserver::tools {
 

@@ -1,7 +1,7 @@
 // Copyright 2026 The Weightserver Authors.
 //
 // util/malloc_tuning.cc
-#include "util/malloc_tuning.h"
+#include "weightserver/util/malloc_tuning.h"
 
 #include <malloc.h>
 

@@ -91,18 +91,11 @@ TEST(ParseShardFlagTest, DimRankWorld) {
   }
 }
 
-v1::Model Toc() {
-  v1::Model m;
-  m.set_name("m");
-  auto add = [&](std::string name, std::vector<uint64_t> shape) {
-    v1::TensorInfo* t = m.add_tensors();
-    t->set_name(std::move(name));
-    t->set_dtype("F32");
-    for (uint64_t d : shape) t->add_shape(d);
-  };
-  add("w", {8, 4});
-  add("v", {6});
-  add("s", {});
+client::ModelInfo Toc() {
+  client::ModelInfo m;
+  m.name = "m";
+  m.tensors = {{"w", "F32", {8, 4}}, {"v", "F32", {6}}, {"s", "F32", {}}};
+  m.Reindex();
   return m;
 }
 
@@ -120,6 +113,17 @@ TEST(FetchListTest, TensorsShardedAndSlicesPadded) {
   EXPECT_EQ(client::SelectionText(padded[0].selection), "0:2,:");
   ASSERT_OK_AND_ASSIGN(auto whole, FetchList(Toc(), tensors, {}, std::nullopt));
   EXPECT_TRUE(whole[0].selection.whole());
+}
+
+TEST(FetchListTest, ShardAloneShardsEveryTensorThatSplits) {
+  ASSERT_OK_AND_ASSIGN(auto list, FetchList(Toc(), {}, {}, ShardSpec{0, 1, 2}));
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(client::SelectionText(list[0].selection), "4:8,:");
+  EXPECT_EQ(client::SelectionText(list[1].selection), "3:6");
+  EXPECT_TRUE(list[2].selection.whole());  // "s", a scalar: replicated.
+  ASSERT_OK_AND_ASSIGN(list, FetchList(Toc(), {}, {}, ShardSpec{0, 0, 4}));
+  EXPECT_EQ(client::SelectionText(list[0].selection), "0:2,:");
+  EXPECT_TRUE(list[1].selection.whole());  // 6 rows do not split over 4.
 }
 
 TEST(FetchListTest, Errors) {

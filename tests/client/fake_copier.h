@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "client/device_copier.h"
+#include "weightserver/client/device_copier.h"
 
 namespace weightserver::client {
 
@@ -75,6 +75,7 @@ class FakeCopier final : public DeviceCopier {
     ++pending_[slot];
     busy_sources_.insert(src);
     jobs_.push_back(Job{dst, src, n, slot, copies_++});
+    copied_bytes_ += n;
     cv_.notify_all();
     return absl::OkStatus();
   }
@@ -96,6 +97,11 @@ class FakeCopier final : public DeviceCopier {
   int copies() {
     std::lock_guard<std::mutex> l(mu_);
     return copies_;
+  }
+  // Bytes of every copy started.
+  uint64_t copied_bytes() {
+    std::lock_guard<std::mutex> l(mu_);
+    return copied_bytes_;
   }
   // Whether `src` is the source of a copy not yet done.
   bool Busy(const void* src) {
@@ -144,6 +150,7 @@ class FakeCopier final : public DeviceCopier {
   std::vector<absl::Status> status_;
   std::multiset<const void*> busy_sources_;
   int copies_ = 0, live_ = 0, violations_ = 0, pinned_calls_ = 0;
+  uint64_t copied_bytes_ = 0;
   bool stop_ = false;
   std::thread worker_;
 };

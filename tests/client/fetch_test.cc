@@ -9,11 +9,12 @@
 
 #include <mutex>
 
-#include "client/client.h"
+#include "weightserver/client/client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "util/crc32c.h"
+#include "weightserver/v1/weightserver.grpc.pb.h"
 
 namespace weightserver::client {
 namespace {
@@ -92,13 +93,10 @@ class FetchTest : public ::testing::Test {
     server_ = b.BuildAndStart();
     ASSERT_GT(port, 0);
     address_ = "127.0.0.1:" + std::to_string(port);
-    toc_.set_name("m");
-    toc_.set_revision("r1");
-    v1::TensorInfo* t = toc_.add_tensors();
-    t->set_name("t");
-    t->set_dtype("U8");
-    t->add_shape(kSize);
-    t->set_length(kSize);
+    toc_.name = "m";
+    toc_.revision = "r1";
+    toc_.tensors.push_back({"t", "U8", {kSize}, 0, 0, kSize});
+    toc_.Reindex();
     dest_.resize(kSize);
   }
   void TearDown() override { server_->Shutdown(); }
@@ -107,7 +105,7 @@ class FetchTest : public ::testing::Test {
     o.streams = 1;
     auto c = Client::Connect(address_, o);
     if (!c.ok()) return c.status();
-    return (*c)->Fetch(toc_, {{"t", absl::MakeSpan(dest_)}});
+    return (*c)->Fetch(toc_, {{"t", absl::MakeSpan(dest_), {}}});
   }
   std::string Received() const {
     return std::string(reinterpret_cast<const char*>(dest_.data()), dest_.size());
@@ -116,7 +114,7 @@ class FetchTest : public ::testing::Test {
   FakeService service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
-  v1::Model toc_;
+  ModelInfo toc_;
   std::vector<std::byte> dest_;
 };
 
@@ -189,7 +187,7 @@ TEST_F(FetchTest, SplitsBigTensorsOverStreams) {
   o.streams = 3;
   auto c = Client::Connect(address_, o);
   ASSERT_OK(c.status());
-  ASSERT_OK((*c)->Fetch(toc_, {{"t", absl::MakeSpan(dest_)}}));
+  ASSERT_OK((*c)->Fetch(toc_, {{"t", absl::MakeSpan(dest_), {}}}));
   EXPECT_EQ(Received(), service_.data);
   auto reqs = service_.requests();
   EXPECT_EQ(reqs.size(), 3u);
@@ -204,11 +202,11 @@ TEST_F(FetchTest, DestinationOfWrongSizeIsInvalid) {
   auto c = Client::Connect(address_);
   ASSERT_OK(c.status());
   std::vector<std::byte> small(10);
-  EXPECT_THAT((*c)->Fetch(toc_, {{"t", absl::MakeSpan(small)}}),
+  EXPECT_THAT((*c)->Fetch(toc_, {{"t", absl::MakeSpan(small), {}}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("has 10000 bytes, destination has 10")));
-  EXPECT_THAT((*c)->Fetch(toc_, {{"nope", absl::MakeSpan(small)}}),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'nope'")));
+  EXPECT_THAT((*c)->Fetch(toc_, {{"nope", absl::MakeSpan(small), {}}}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("'nope'")));
   EXPECT_TRUE(service_.requests().empty());
 }
 

@@ -2,7 +2,7 @@
 //
 // tests/client/selection_test.cc: tensor-parallel shards (even and fused),
 // their refusals, and selections measured against a table of contents entry.
-#include "client/selection.h"
+#include "weightserver/client/selection.h"
 
 #include <vector>
 
@@ -17,13 +17,10 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::weightserver::testing::StatusIs;
 
-v1::TensorInfo Toc(std::string name, std::string dtype,
-                   std::vector<uint64_t> shape) {
-  v1::TensorInfo t;
-  t.set_name(std::move(name));
-  t.set_dtype(std::move(dtype));
-  for (uint64_t d : shape) t.add_shape(d);
-  return t;
+format::ModelTensor Toc(std::string name, std::string dtype,
+                        std::vector<uint64_t> shape) {
+  return format::ModelTensor{std::move(name), std::move(dtype),
+                             std::move(shape)};
 }
 
 TEST(ShardDimTest, RowsAndColumnsSplitEvenly) {
@@ -102,7 +99,7 @@ TEST(ShardFusedTest, RefusesBadBlocks) {
 }
 
 TEST(MeasureSelectionTest, ShapeAndSizeOfTheResult) {
-  v1::TensorInfo w = Toc("w", "BF16", {16, 3});
+  format::ModelTensor w = Toc("w", "BF16", {16, 3});
   ASSERT_OK_AND_ASSIGN(Selection r1, ShardFused({16, 3}, 0, {8, 4, 4}, 1, 2));
   ASSERT_OK_AND_ASSIGN(format::SliceSummary s, MeasureSelection(w, r1));
   EXPECT_THAT(s.shape, ElementsAre(8, 3));
@@ -111,7 +108,7 @@ TEST(MeasureSelectionTest, ShapeAndSizeOfTheResult) {
 }
 
 TEST(MeasureSelectionTest, ErrorsNameTheTensorAndSelection) {
-  v1::TensorInfo w = Toc("w", "F32", {4, 4});
+  format::ModelTensor w = Toc("w", "F32", {4, 4});
   Selection bad{{{}, {{2, 9}}}};
   EXPECT_THAT(MeasureSelection(w, bad),
               StatusIs(absl::StatusCode::kOutOfRange,
@@ -125,14 +122,8 @@ TEST(MeasureSelectionTest, ErrorsNameTheTensorAndSelection) {
                        HasSubstr("unknown to this client")));
 }
 
-TEST(SelectionTest, ToProtoWritesOneDimSelectionPerDimension) {
-  v1::TensorRequest r;
-  ToProto(Selection{{{}, {{1, 2}, {5, 7}}}}, &r);
-  ASSERT_EQ(r.selection_size(), 2);
-  EXPECT_EQ(r.selection(0).ranges_size(), 0);
-  ASSERT_EQ(r.selection(1).ranges_size(), 2);
-  EXPECT_EQ(r.selection(1).ranges(1).start(), 5u);
-  EXPECT_EQ(r.selection(1).ranges(1).stop(), 7u);
+TEST(SelectionTest, TextNamesEveryDimension) {
+  EXPECT_EQ(SelectionText(Selection{{{}, {{1, 2}, {5, 7}}}}), ":,1:2+5:7");
   EXPECT_EQ(SelectionText(Selection{}), "");
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "format/header.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"

@@ -1,13 +1,13 @@
 // Copyright 2026 The Weightserver Authors.
 //
 // tests/format/dtype_test.cc: dtype names, widths and order; error kinds.
-#include "format/dtype.h"
+#include "weightserver/format/dtype.h"
 
 #include <set>
 #include <string>
 
 #include "absl/status/status.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "format/header.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

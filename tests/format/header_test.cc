@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "format/dtype.h"
-#include "format/errors.h"
+#include "weightserver/format/dtype.h"
+#include "weightserver/format/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/safetensors_builder.h"

@@ -3,7 +3,7 @@
 // tests/format/slice_test.cc: the slice planner against the reference's
 // slice.rs vectors, its refusals, its bounds, and a naive element-by-element
 // slicer on thousands of random shapes, dtypes and selections.
-#include "format/slice.h"
+#include "weightserver/format/slice.h"
 
 #include <random>
 #include <string>
@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/safetensors_builder.h"

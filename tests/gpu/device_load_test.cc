@@ -3,26 +3,30 @@
 // tests/gpu/device_load_test.cc: the GPU destination end to end.
 //
 // Through FakeCopier (no GPU needed): LoadToDevice against a real server on
-// 127.0.0.1:0 lands every byte; a chunk that fails its CRC never reaches the
-// device (fake server). `weightctl load --device cuda:0` without a GPU exits
-// non-zero with one line. With a GPU, the same load through CudaCopier; else
-// those tests skip with the reason.
+// 127.0.0.1:0 lands every byte, whole tensors and tensor-parallel selections
+// alike (the same LoadPlan as a host load, byte for byte); a chunk that fails
+// its CRC never reaches the device (fake server); `weightctl load --device
+// cuda:0 --shard ...` runs through the fake device, and without a GPU exits
+// non-zero with one line. With a GPU, the same loads through CudaCopier;
+// else those tests skip with the reason.
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
 #include <sstream>
 
 #include "cli/commands.h"
-#include "client/device_model.h"
+#include "weightserver/client/tensor_table.h"
 #include "client/device_ring.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
 #include "tests/client/fake_copier.h"
+#include "tests/testing/client_helpers.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_models.h"
 #include "util/crc32c.h"
+#include "weightserver/v1/weightserver.grpc.pb.h"
 #if WS_HAVE_CUDA
 #include <cuda_runtime_api.h>
 
@@ -83,23 +87,36 @@ class DeviceLoadTest : public ::testing::Test {
     return o;
   }
 
+  LoadPlan WholePlan() const { return *PlanWholeTensors(toc_, {}); }
+  // Rank 1 of 2's even part of the last dimension of every tensor.
+  LoadPlan ShardPlan() const {
+    std::vector<TensorSlice> wanted;
+    for (const ModelTensor& t : toc_.tensors) {
+      absl::StatusOr<Selection> s = ShardDim(t.shape, -1, 1, 2);
+      EXPECT_TRUE(s.ok()) << s.status();
+      wanted.push_back({t.name, s.ok() ? *s : Selection{}});
+    }
+    return *PlanLoad(toc_, wanted);
+  }
+
   TempDir repo_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<Client> client_;
-  v1::Model toc_;
+  ModelInfo toc_;
 };
 
 TEST_F(DeviceLoadTest, LoadThroughFakeDeviceLandsEveryByte) {
   auto fake = std::make_shared<FakeCopier>(3);
   {
-    ASSERT_OK_AND_ASSIGN(DeviceModel m,
-                         LoadToDevice(*client_, toc_, {}, fake, Ring()));
-    ASSERT_EQ(m.tensors().size(), static_cast<size_t>(toc_.tensors_size()));
-    for (const DeviceTensor& t : m.tensors()) {
+    ASSERT_OK_AND_ASSIGN(TensorTable m,
+                         LoadToDevice(*client_, toc_, WholePlan(), fake, Ring()));
+    EXPECT_EQ(m.memory(), MemoryKind::kDevice);
+    ASSERT_EQ(m.tensors().size(), toc_.tensors.size());
+    for (const TensorView& t : m.tensors()) {
       const auto* base = static_cast<const std::byte*>(m.tensors()[0].data);
       EXPECT_EQ((static_cast<const std::byte*>(t.data) - base) % 256, 0)
           << t.name;
-      std::string got(static_cast<const char*>(t.data), t.size);
+      std::string got(reinterpret_cast<const char*>(t.data), t.size);
       EXPECT_EQ(got, TensorBytes(t.name, t.size)) << t.name;
     }
     EXPECT_EQ(fake->violations(), 0);
@@ -107,10 +124,35 @@ TEST_F(DeviceLoadTest, LoadThroughFakeDeviceLandsEveryByte) {
   EXPECT_EQ(fake->live_allocations(), 0);  // Arena and pinned slots freed.
 }
 
+TEST_F(DeviceLoadTest, ShardsThroughFakeDeviceMatchTheHostLoadOfTheSamePlan) {
+  const LoadPlan plan = ShardPlan();
+  ASSERT_OK_AND_ASSIGN(TensorTable host, LoadToHost(*client_, toc_, plan));
+  auto fake = std::make_shared<FakeCopier>(3);
+  {
+    ASSERT_OK_AND_ASSIGN(TensorTable dev,
+                         LoadToDevice(*client_, toc_, plan, fake, Ring()));
+    ASSERT_EQ(dev.tensors().size(), host.tensors().size());
+    EXPECT_EQ(dev.total_bytes(), plan.total_bytes);
+    EXPECT_LT(plan.total_bytes, WholePlan().total_bytes);  // Only the shards.
+    for (const TensorView& t : dev.tensors()) {
+      const TensorView* h = host.Find(t.name);
+      ASSERT_NE(h, nullptr);
+      EXPECT_EQ(t.shape, h->shape) << t.name;
+      EXPECT_EQ(t.shape.back() * 2, toc_.Find(t.name)->shape.back()) << t.name;
+      EXPECT_EQ(weightserver::testing::HostBytes(t),
+                weightserver::testing::HostBytes(*h))
+          << t.name;
+    }
+    EXPECT_EQ(fake->violations(), 0);
+  }
+  EXPECT_EQ(fake->live_allocations(), 0);
+}
+
 TEST_F(DeviceLoadTest, FailedCopyFailsTheLoadAndLeaksNothing) {
   auto fake = std::make_shared<FakeCopier>(3);
   fake->fail_copy_at = 7;
-  absl::StatusOr<DeviceModel> m = LoadToDevice(*client_, toc_, {}, fake, Ring());
+  absl::StatusOr<TensorTable> m =
+      LoadToDevice(*client_, toc_, WholePlan(), fake, Ring());
   EXPECT_THAT(m.status(), StatusIs(absl::StatusCode::kInternal,
                                    HasSubstr("injected copy failure")));
   m = absl::UnknownError("drop");
@@ -121,7 +163,8 @@ TEST_F(DeviceLoadTest, ChunkLargerThanSlotIsRejected) {
   auto fake = std::make_shared<FakeCopier>(2);
   DeviceOptions small = Ring();
   small.slot_bytes = 1000;
-  absl::StatusOr<DeviceModel> m = LoadToDevice(*client_, toc_, {}, fake, small);
+  absl::StatusOr<TensorTable> m =
+      LoadToDevice(*client_, toc_, WholePlan(), fake, small);
   EXPECT_THAT(m.status(), StatusIs(absl::StatusCode::kInvalidArgument,
                                    HasSubstr("exceeds the pinned slot size")));
   m = absl::UnknownError("drop");
@@ -163,22 +206,21 @@ TEST(DeviceFetchTest, ChunkFailingItsCrcNeverReachesTheDevice) {
   o.max_attempts = 3;
   ASSERT_OK_AND_ASSIGN(auto c,
                        Client::Connect("127.0.0.1:" + std::to_string(port), o));
-  v1::Model toc;
-  toc.set_name("m");
-  toc.set_revision("r");
-  v1::TensorInfo* t = toc.add_tensors();
-  t->set_name("t");
-  t->set_dtype("U8");
-  t->add_shape(CorruptingService::kSize);
-  t->set_length(CorruptingService::kSize);
+  ModelInfo toc;
+  toc.name = "m";
+  toc.revision = "r";
+  toc.tensors.push_back(
+      {"t", "U8", {CorruptingService::kSize}, 0, 0, CorruptingService::kSize});
+  toc.Reindex();
 
   FakeCopier fake(2);
   std::string device(CorruptingService::kSize, '\0');
   DeviceOptions ring;
   ring.pinned_slots = 2;
   ring.slot_bytes = 1000;
-  absl::Status s = FetchToDevice(
-      *c, toc, {{"t", device.data(), CorruptingService::kSize}}, &fake, ring);
+  ASSERT_OK_AND_ASSIGN(LoadPlan plan, PlanWholeTensors(toc, {}));
+  std::vector<void*> into = {device.data()};
+  absl::Status s = FetchToDevice(*c, toc, plan, into, &fake, ring);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss,
                           HasSubstr("CRC32C mismatch in bytes [2000, 3000)")));
   EXPECT_EQ(device.substr(0, 2000), TensorBytes("t", 4000).substr(0, 2000));
@@ -189,12 +231,51 @@ TEST(DeviceFetchTest, ChunkFailingItsCrcNeverReachesTheDevice) {
 }
 
 int Weightctl(const std::vector<std::string>& args, std::string* out,
-              std::string* err) {
+              std::string* err, cli::CliEnvironment env = {}) {
   std::ostringstream o, e;
-  int rc = cli::RunWeightctl(args, cli::CliEnvironment{}, o, e);
+  int rc = cli::RunWeightctl(args, env, o, e);
   *out = o.str();
   *err = e.str();
   return rc;
+}
+
+TEST_F(DeviceLoadTest, WeightctlLoadCudaShardRunsThroughTheSamePlan) {
+  auto fake = std::make_shared<FakeCopier>(4);
+  cli::CliEnvironment env;
+  env.open_device = [&](int index, const DeviceOptions& o)
+      -> absl::StatusOr<std::shared_ptr<DeviceCopier>> {
+    EXPECT_EQ(index, 0);
+    EXPECT_GE(o.slot_bytes, 64u << 10);
+    return std::shared_ptr<DeviceCopier>(fake);
+  };
+  const uint64_t shard_bytes = ShardPlan().total_bytes;
+  std::string out, err;
+  ASSERT_EQ(Weightctl({"--server", server_->address(), "load", "m", "--device",
+                       "cuda:0", "--shard", "-1/1/2"},
+                      &out, &err, env),
+            0)
+      << err;
+  EXPECT_THAT(out, StartsWith(absl::StrCat("loaded ", toc_.tensors.size(),
+                                           " tensors, ")));
+  EXPECT_THAT(out, HasSubstr("into cuda:0, verified"));
+  EXPECT_GT(fake->copies(), 0);
+  EXPECT_EQ(fake->copied_bytes(), shard_bytes);
+  EXPECT_EQ(fake->violations(), 0);
+  EXPECT_EQ(fake->live_allocations(), 0);
+  // --shard 0/1/2: every tensor whose rows split evenly is cut, the others
+  // (position_ids has one row) are loaded whole.
+  ASSERT_EQ(Weightctl({"--server", server_->address(), "load", "m", "--device",
+                       "cuda:0", "--shard", "0/1/2"},
+                      &out, &err, env),
+            0)
+      << err;
+  // A bad shard of a named tensor is an error naming it, before any copy.
+  EXPECT_EQ(Weightctl({"--server", server_->address(), "load", "m", "--device",
+                       "cuda:0", "--shard", "0/0/3", "--tensor",
+                       "layersnorm.weight"},
+                      &out, &err, env),
+            1);
+  EXPECT_THAT(err, HasSubstr("does not split evenly over 3 ranks"));
 }
 
 bool GpuPresent() {
@@ -244,13 +325,17 @@ TEST_F(DeviceLoadTest, LoadIntoRealGpuMatches) {
   }
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<DeviceCopier> gpu,
                        OpenCudaCopier(0, Ring()));
-  ASSERT_OK_AND_ASSIGN(DeviceModel m,
-                       LoadToDevice(*client_, toc_, {}, gpu, Ring()));
-  for (const DeviceTensor& t : m.tensors()) {
+  for (const LoadPlan& plan : {WholePlan(), ShardPlan()}) {
+  ASSERT_OK_AND_ASSIGN(TensorTable m,
+                       LoadToDevice(*client_, toc_, plan, gpu, Ring()));
+  ASSERT_OK_AND_ASSIGN(TensorTable host, LoadToHost(*client_, toc_, plan));
+  for (const TensorView& t : m.tensors()) {
     std::string back(t.size, '\0');
     ASSERT_EQ(cudaMemcpy(back.data(), t.data, t.size, cudaMemcpyDeviceToHost),
               cudaSuccess);
-    EXPECT_EQ(back, TensorBytes(t.name, t.size)) << t.name;
+    EXPECT_EQ(back, weightserver::testing::HostBytes(*host.Find(t.name)))
+        << t.name;
+  }
   }
 }
 

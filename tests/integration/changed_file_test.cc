@@ -9,11 +9,12 @@
 #include <atomic>
 #include <thread>
 
-#include "client/client.h"
-#include "client/host_model.h"
+#include "weightserver/client/client.h"
+#include "weightserver/client/tensor_table.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
+#include "tests/testing/client_helpers.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_models.h"
@@ -61,18 +62,17 @@ class ChangedFileTest : public ::testing::TestWithParam<server::IoMode> {
     if (!c.ok()) return c.status();
     auto toc = (*c)->GetModel("victim");
     if (!toc.ok()) return toc.status();
-    return client::LoadToHost(**c, *toc, {}).status();
+    return weightserver::testing::LoadAll(**c, *toc).status();
   }
 
   void ExpectOtherModelServed() {
     auto c = client::Client::Connect(server_->address());
     ASSERT_OK(c.status());
-    ASSERT_OK_AND_ASSIGN(v1::Model toc, (*c)->GetModel("other"));
-    ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(**c, toc, {}));
-    const client::HostTensor* t = m.Find("o");
+    ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, (*c)->GetModel("other"));
+    ASSERT_OK_AND_ASSIGN(client::TensorTable m, weightserver::testing::LoadAll(**c, toc));
+    const client::TensorView* t = m.Find("o");
     ASSERT_NE(t, nullptr);
-    EXPECT_TRUE(std::string(reinterpret_cast<const char*>(t->data.data()),
-                            t->data.size()) == TensorBytes("o", 1 << 20));
+    EXPECT_TRUE(weightserver::testing::HostBytes(*t) == TensorBytes("o", 1 << 20));
   }
 
   // Truncates "victim" to `size` once 4 MiB of it have arrived: the load

@@ -11,7 +11,7 @@
 
 #include <grpcpp/create_channel.h>
 
-#include "client/client.h"
+#include "weightserver/client/client.h"
 #include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/server.h"

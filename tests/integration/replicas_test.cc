@@ -9,11 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "client/client.h"
-#include "client/host_model.h"
+#include "weightserver/client/client.h"
+#include "weightserver/client/tensor_table.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
+#include "tests/testing/client_helpers.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_models.h"
@@ -26,20 +27,16 @@ using ::testing::StartsWith;
 using ::weightserver::testing::TempDir;
 using ::weightserver::testing::TensorBytes;
 
-std::string AsString(absl::Span<const std::byte> b) {
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 std::unique_ptr<server::Server> StartServer(const std::string& repo) {
   auto s = server::Server::Start({.repo = repo, .listen = "127.0.0.1:0"});
   EXPECT_TRUE(s.ok()) << s.status();
   return s.ok() ? *std::move(s) : nullptr;
 }
 
-void ExpectRightBytes(const client::HostModel& m, size_t tensors) {
+void ExpectRightBytes(const client::TensorTable& m, size_t tensors) {
   ASSERT_EQ(m.tensors().size(), tensors);
-  for (const client::HostTensor& t : m.tensors()) {
-    EXPECT_EQ(AsString(t.data), TensorBytes(t.name, t.data.size())) << t.name;
+  for (const client::TensorView& t : m.tensors()) {
+    EXPECT_EQ(weightserver::testing::HostBytes(t), TensorBytes(t.name, t.size)) << t.name;
   }
 }
 
@@ -58,18 +55,18 @@ TEST(ReplicasTest, StreamsOfOneLoadSpreadOverTwoServers) {
   options.split_bytes = 256 << 10;
   options.chunk_bytes = 64 << 10;
   ASSERT_OK_AND_ASSIGN(auto c, client::Client::Connect(target, options));
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, c->GetModel("m"));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, c->GetModel("m"));
 
   // The first load also brings both subchannels up (round_robin only picks
   // READY ones, so the very first calls may all land on one server).
   {
-    ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(*c, toc, {}));
-    ExpectRightBytes(m, static_cast<size_t>(toc.tensors_size()));
+    ASSERT_OK_AND_ASSIGN(client::TensorTable m, weightserver::testing::LoadAll(*c, toc));
+    ExpectRightBytes(m, toc.tensors.size());
   }
   const uint64_t a0 = a->service().streams_served();
   const uint64_t b0 = b->service().streams_served();
-  ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(*c, toc, {}));
-  ExpectRightBytes(m, static_cast<size_t>(toc.tensors_size()));
+  ASSERT_OK_AND_ASSIGN(client::TensorTable m, weightserver::testing::LoadAll(*c, toc));
+  ExpectRightBytes(m, toc.tensors.size());
   const uint64_t da = a->service().streams_served() - a0;
   const uint64_t db = b->service().streams_served() - b0;
   EXPECT_EQ(da + db, 4u);
@@ -94,9 +91,9 @@ TEST(ReplicasTest, OneReplicaDownStillLoads) {
                   absl::StrCat("ipv4:127.0.0.1:", dead_port, ",127.0.0.1:",
                                a->port()),
                   options));
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, c->GetModel("m"));
-  ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(*c, toc, {}));
-  ExpectRightBytes(m, static_cast<size_t>(toc.tensors_size()));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, c->GetModel("m"));
+  ASSERT_OK_AND_ASSIGN(client::TensorTable m, weightserver::testing::LoadAll(*c, toc));
+  ExpectRightBytes(m, toc.tensors.size());
 }
 
 // weightctl health, in-process, against a live server.

@@ -4,14 +4,15 @@
 // the real client library, over sharded, single-file and broken models.
 #include <filesystem>
 
-#include "client/client.h"
-#include "client/host_model.h"
-#include "client/output_file.h"
+#include "weightserver/client/client.h"
+#include "weightserver/client/tensor_table.h"
+#include "weightserver/client/output_file.h"
 #include "format/header.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/server.h"
+#include "tests/testing/client_helpers.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_models.h"
@@ -22,14 +23,13 @@ namespace {
 using format::DType;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::weightserver::testing::FetchFile;
+using ::weightserver::testing::HostBytes;
+using ::weightserver::testing::LoadAll;
 using ::weightserver::testing::ReadBytes;
 using ::weightserver::testing::StatusIs;
 using ::weightserver::testing::TempDir;
 using ::weightserver::testing::TensorBytes;
-
-std::string AsString(absl::Span<const std::byte> b) {
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
 
 class ServerClientTest : public ::testing::Test {
  protected:
@@ -71,42 +71,42 @@ class ServerClientTest : public ::testing::Test {
 TEST_F(ServerClientTest, ListsEveryModelWithErrorsForBrokenOnes) {
   ASSERT_OK_AND_ASSIGN(auto models, client_->ListModels());
   ASSERT_EQ(models.size(), 3u);
-  EXPECT_EQ(models[0].name(), "broken");
-  EXPECT_THAT(models[0].error(), HasSubstr("InvalidHeaderLength"));
-  EXPECT_EQ(models[1].name(), "llama");
-  EXPECT_EQ(models[1].error(), "");
-  EXPECT_EQ(models[1].file_count(), 3u);
-  EXPECT_EQ(models[1].tensor_count(), 14u);
-  EXPECT_EQ(models[2].name(), "org/single");
-  EXPECT_EQ(models[2].total_tensor_bytes(), 60u + 4u + 0u + 2u);
+  EXPECT_EQ(models[0].name, "broken");
+  EXPECT_THAT(models[0].error, HasSubstr("InvalidHeaderLength"));
+  EXPECT_EQ(models[1].name, "llama");
+  EXPECT_EQ(models[1].error, "");
+  EXPECT_EQ(models[1].file_count, 3u);
+  EXPECT_EQ(models[1].tensor_count, 14u);
+  EXPECT_EQ(models[2].name, "org/single");
+  EXPECT_EQ(models[2].total_tensor_bytes, 60u + 4u + 0u + 2u);
 }
 
 TEST_F(ServerClientTest, TableOfContentsMatchesTheFiles) {
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, client_->GetModel("org/single"));
-  EXPECT_FALSE(toc.sharded());
-  ASSERT_EQ(toc.files_size(), 1);
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, client_->GetModel("org/single"));
+  EXPECT_FALSE(toc.sharded);
+  ASSERT_EQ(toc.files.size(), 1u);
   std::string file = ReadBytes(repo_.path() + "/org/single/model.safetensors");
-  EXPECT_EQ(toc.files(0).size(), file.size());
-  EXPECT_TRUE(toc.files(0).has_metadata());
-  EXPECT_EQ(toc.files(0).metadata().at("format"), "pt");
+  EXPECT_EQ(toc.files[0].size, file.size());
+  ASSERT_TRUE(toc.files[0].metadata.has_value());
+  EXPECT_EQ(toc.files[0].metadata->at("format"), "pt");
   ASSERT_OK_AND_ASSIGN(
       format::Header h,
       format::ParseFile(absl::MakeConstSpan(
                             reinterpret_cast<const std::byte*>(file.data()),
                             file.size()),
                         "x"));
-  EXPECT_EQ(toc.files(0).header_size(), h.header_size);
-  ASSERT_EQ(toc.tensors_size(), 4);
-  for (const v1::TensorInfo& t : toc.tensors()) {
-    const format::TensorInfo* src = h.Find(t.name());
-    ASSERT_NE(src, nullptr) << t.name();
-    EXPECT_EQ(t.offset(), h.data_offset() + src->begin);
-    EXPECT_EQ(t.length(), src->size());
-    EXPECT_EQ(file.substr(t.offset(), t.length()), TensorBytes(t.name(), t.length()));
+  EXPECT_EQ(toc.files[0].header_size, h.header_size);
+  ASSERT_EQ(toc.tensors.size(), 4u);
+  for (const client::ModelTensor& t : toc.tensors) {
+    const format::TensorInfo* src = h.Find(t.name);
+    ASSERT_NE(src, nullptr) << t.name;
+    EXPECT_EQ(t.offset, h.data_offset() + src->begin);
+    EXPECT_EQ(t.length, src->size());
+    EXPECT_EQ(file.substr(t.offset, t.length), TensorBytes(t.name, t.length));
   }
-  ASSERT_OK_AND_ASSIGN(v1::Model llama, client_->GetModel("llama"));
-  EXPECT_TRUE(llama.sharded());
-  EXPECT_THAT(llama.index_metadata_json(), HasSubstr("total_size"));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo llama, client_->GetModel("llama"));
+  EXPECT_TRUE(llama.sharded);
+  EXPECT_THAT(llama.index_metadata_json, HasSubstr("total_size"));
 }
 
 TEST_F(ServerClientTest, GetModelErrors) {
@@ -118,17 +118,17 @@ TEST_F(ServerClientTest, GetModelErrors) {
 }
 
 TEST_F(ServerClientTest, LoadsWholeShardedModelVerified) {
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, client_->GetModel("llama"));
-  ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(*client_, toc, {}));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, client_->GetModel("llama"));
+  ASSERT_OK_AND_ASSIGN(client::TensorTable m, LoadAll(*client_, toc));
   ASSERT_EQ(m.tensors().size(), 14u);
   uint64_t total = 0;
-  for (const client::HostTensor& t : m.tensors()) {
-    EXPECT_EQ(AsString(t.data), TensorBytes(t.name, t.data.size())) << t.name;
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data.data()) % 64, 0u);
-    total += t.data.size();
+  for (const client::TensorView& t : m.tensors()) {
+    EXPECT_EQ(HostBytes(t), TensorBytes(t.name, t.size)) << t.name;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data) % 256, 0u);
+    total += t.size;
   }
   EXPECT_EQ(m.total_bytes(), total);
-  const client::HostTensor* norm = m.Find("model.norm.weight");
+  const client::TensorView* norm = m.Find("model.norm.weight");
   ASSERT_NE(norm, nullptr);
   EXPECT_EQ(norm->dtype, "F32");
   EXPECT_EQ(m.Find("nope"), nullptr);
@@ -140,8 +140,8 @@ TEST_F(ServerClientTest, ProgressReachesTotalMonotonically) {
   o.streams = 2;
   o.progress = [&](const client::Progress& p) { seen.push_back(p); };
   ASSERT_OK_AND_ASSIGN(auto c, client::Client::Connect(server_->address(), o));
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, c->GetModel("llama"));
-  ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(*c, toc, {}));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, c->GetModel("llama"));
+  ASSERT_OK_AND_ASSIGN(client::TensorTable m, LoadAll(*c, toc));
   ASSERT_FALSE(seen.empty());
   for (size_t i = 1; i < seen.size(); ++i) {
     EXPECT_GT(seen[i].done_bytes, seen[i - 1].done_bytes);
@@ -151,12 +151,12 @@ TEST_F(ServerClientTest, ProgressReachesTotalMonotonically) {
 }
 
 TEST_F(ServerClientTest, FetchToFileAcrossShardsIsAValidFile) {
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, client_->GetModel("llama"));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, client_->GetModel("llama"));
   TempDir out;
   std::vector<std::string> names = {"model.lm_head.weight", "model.norm.weight",
                                     "model.position_ids"};
   std::string path = out.path() + "/sub.safetensors";
-  ASSERT_OK(client::FetchToFile(*client_, toc, names, path));
+  ASSERT_OK(FetchFile(*client_, toc, names, path));
   std::string file = ReadBytes(path);
   ASSERT_OK_AND_ASSIGN(
       format::Header h,
@@ -178,22 +178,22 @@ TEST_F(ServerClientTest, FetchToFileAcrossShardsIsAValidFile) {
 }
 
 TEST_F(ServerClientTest, FetchToFileOfUnknownTensorWritesNothing) {
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, client_->GetModel("llama"));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, client_->GetModel("llama"));
   TempDir out;
-  EXPECT_THAT(client::FetchToFile(*client_, toc, {"model.norm.weight", "nope"},
-                                  out.path() + "/x.safetensors"),
+  EXPECT_THAT(FetchFile(*client_, toc, {"model.norm.weight", "nope"},
+                        out.path() + "/x.safetensors"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("'nope'")));
   EXPECT_TRUE(std::filesystem::is_empty(out.path()));
 }
 
 TEST_F(ServerClientTest, MirrorReproducesTheModelFilesByteForByte) {
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, client_->GetModel("llama"));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, client_->GetModel("llama"));
   TempDir out;
   ASSERT_OK(client::MirrorModel(*client_, toc, out.path() + "/llama"));
-  for (const v1::FileInfo& f : toc.files()) {
-    EXPECT_EQ(ReadBytes(out.path() + "/llama/" + f.name()),
-              ReadBytes(repo_.path() + "/llama/" + f.name()))
-        << f.name();
+  for (const client::ModelFile& f : toc.files) {
+    EXPECT_EQ(ReadBytes(out.path() + "/llama/" + f.name),
+              ReadBytes(repo_.path() + "/llama/" + f.name))
+        << f.name;
   }
   auto mine = nlohmann::json::parse(
       ReadBytes(out.path() + "/llama/model.safetensors.index.json"));
@@ -203,7 +203,7 @@ TEST_F(ServerClientTest, MirrorReproducesTheModelFilesByteForByte) {
 }
 
 TEST_F(ServerClientTest, MirrorOfSingleFileModelHasNoIndex) {
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, client_->GetModel("org/single"));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, client_->GetModel("org/single"));
   TempDir out;
   ASSERT_OK(client::MirrorModel(*client_, toc, out.path()));
   EXPECT_EQ(ReadBytes(out.path() + "/model.safetensors"),
@@ -212,16 +212,16 @@ TEST_F(ServerClientTest, MirrorOfSingleFileModelHasNoIndex) {
 }
 
 TEST_F(ServerClientTest, StaleRevisionIsRefused) {
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, client_->GetModel("org/single"));
-  toc.set_revision("0000000000000000");
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, client_->GetModel("org/single"));
+  toc.revision = "0000000000000000";
   std::vector<std::byte> buf(60);
-  EXPECT_THAT(client_->Fetch(toc, {{"w", absl::MakeSpan(buf)}}),
+  EXPECT_THAT(client_->Fetch(toc, {{"w", absl::MakeSpan(buf), {}}}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("changed")));
 }
 
 TEST_F(ServerClientTest, FileRewrittenUnderTheServerFailsOnlyItsModel) {
-  ASSERT_OK_AND_ASSIGN(v1::Model single, client_->GetModel("org/single"));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo single, client_->GetModel("org/single"));
   std::string path = repo_.path() + "/org/single/model.safetensors";
   std::string bytes = ReadBytes(path);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -232,20 +232,20 @@ TEST_F(ServerClientTest, FileRewrittenUnderTheServerFailsOnlyItsModel) {
     std::fclose(f);
   }
   std::vector<std::byte> buf(60);
-  EXPECT_THAT(client_->Fetch(single, {{"w", absl::MakeSpan(buf)}}),
+  EXPECT_THAT(client_->Fetch(single, {{"w", absl::MakeSpan(buf), {}}}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("modified in place")));
-  ASSERT_OK_AND_ASSIGN(v1::Model llama, client_->GetModel("llama"));
-  ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(*client_, llama, {}));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo llama, client_->GetModel("llama"));
+  ASSERT_OK_AND_ASSIGN(client::TensorTable m, LoadAll(*client_, llama));
   EXPECT_EQ(m.tensors().size(), 14u);
 }
 
 TEST_F(ServerClientTest, EmptyAndSubByteTensorsRoundTrip) {
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, client_->GetModel("org/single"));
-  ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(*client_, toc, {}));
-  EXPECT_EQ(m.Find("z")->data.size(), 0u);
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, client_->GetModel("org/single"));
+  ASSERT_OK_AND_ASSIGN(client::TensorTable m, LoadAll(*client_, toc));
+  EXPECT_EQ(m.Find("z")->size, 0u);
   EXPECT_THAT(m.Find("z")->shape, ElementsAre(0u, 4u));
-  EXPECT_EQ(AsString(m.Find("f4")->data), TensorBytes("f4", 2));
+  EXPECT_EQ(HostBytes(*m.Find("f4")), TensorBytes("f4", 2));
   EXPECT_EQ(m.Find("s")->shape.size(), 0u);
 }
 
@@ -256,9 +256,9 @@ TEST_F(ServerClientTest, ServesOverUnixSocket) {
   o.listen = "unix:" + sock.path() + "/ws.sock";
   ASSERT_OK_AND_ASSIGN(auto s, server::Server::Start(o));
   ASSERT_OK_AND_ASSIGN(auto c, client::Client::Connect(s->address()));
-  ASSERT_OK_AND_ASSIGN(v1::Model toc, c->GetModel("org/single"));
-  ASSERT_OK_AND_ASSIGN(client::HostModel m, client::LoadToHost(*c, toc, {"w"}));
-  EXPECT_EQ(AsString(m.Find("w")->data), TensorBytes("w", 60));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, c->GetModel("org/single"));
+  ASSERT_OK_AND_ASSIGN(client::TensorTable m, LoadAll(*c, toc, {"w"}));
+  EXPECT_EQ(HostBytes(*m.Find("w")), TensorBytes("w", 60));
 }
 
 TEST_F(ServerClientTest, UnreachableServerIsUnavailable) {

@@ -7,14 +7,17 @@
 // Fetch resumed inside a sliced output must continue it exactly.
 #include <grpcpp/create_channel.h>
 
-#include "client/client.h"
-#include "client/host_model.h"
-#include "client/output_file.h"
-#include "client/selection.h"
+#include "weightserver/client/client.h"
+#include "weightserver/client/tensor_table.h"
+#include "weightserver/client/output_file.h"
+#include "weightserver/client/selection.h"
 #include "format/header.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
+#include "tests/testing/client_helpers.h"
+#include "wire/selection.h"
+#include "weightserver/v1/weightserver.grpc.pb.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_models.h"
@@ -67,10 +70,6 @@ std::string NaiveSlice(const format::TensorSpec& spec, const Selection& sel) {
   }
 }
 
-std::string AsString(absl::Span<const std::byte> b) {
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 class ServerSliceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -97,7 +96,7 @@ class ServerSliceTest : public ::testing::Test {
   weightserver::testing::TempDir repo_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<client::Client> client_;
-  v1::Model toc_;
+  client::ModelInfo toc_;
 };
 
 TEST_F(ServerSliceTest, EveryRankGetsItsShardForWorldSizes1To8) {
@@ -112,23 +111,23 @@ TEST_F(ServerSliceTest, EveryRankGetsItsShardForWorldSizes1To8) {
           Selection qkv,
           client::ShardFused(kQkv.shape, 0, kQkvBlocks, rank, world));
       ASSERT_OK_AND_ASSIGN(
-          client::HostModel m,
-          client::LoadSlicesToHost(
+          client::TensorTable m,
+          weightserver::testing::LoadSlices(
               *client_, toc_, {{"rows", rows}, {"cols", cols}, {"qkv", qkv}}));
       const std::string where = absl::StrCat("rank ", rank, " of ", world);
-      const client::HostTensor* r = m.Find("rows");
+      const client::TensorView* r = m.Find("rows");
       ASSERT_NE(r, nullptr);
       EXPECT_THAT(r->shape, ElementsAre(512 / world, 96)) << where;
-      EXPECT_EQ(AsString(r->data), NaiveSlice(kRows, rows)) << where;
-      rows_total += r->data.size();
-      const client::HostTensor* c = m.Find("cols");
+      EXPECT_EQ(weightserver::testing::HostBytes(*r), NaiveSlice(kRows, rows)) << where;
+      rows_total += r->size;
+      const client::TensorView* c = m.Find("cols");
       EXPECT_THAT(c->shape, ElementsAre(96, 1024 / world)) << where;
-      EXPECT_EQ(AsString(c->data), NaiveSlice(kCols, cols)) << where;
-      const client::HostTensor* q = m.Find("qkv");
+      EXPECT_EQ(weightserver::testing::HostBytes(*c), NaiveSlice(kCols, cols)) << where;
+      const client::TensorView* q = m.Find("qkv");
       EXPECT_THAT(q->shape, ElementsAre(1024 / world, 64)) << where;
-      EXPECT_EQ(AsString(q->data), NaiveSlice(kQkv, qkv)) << where;
+      EXPECT_EQ(weightserver::testing::HostBytes(*q), NaiveSlice(kQkv, qkv)) << where;
       EXPECT_EQ(m.total_bytes(),
-                r->data.size() + c->data.size() + q->data.size());
+                r->size + c->size + q->size);
     }
     EXPECT_EQ(rows_total, 512u * 96 * 4);
   }
@@ -137,10 +136,10 @@ TEST_F(ServerSliceTest, EveryRankGetsItsShardForWorldSizes1To8) {
 TEST_F(ServerSliceTest, ThreeDimensionalAndMultiRangeSelections) {
   const Selection sel{{{{1, 3}, {4, 5}}, {}, {{2, 5}, {9, 12}, {0, 1}}}};
   ASSERT_OK_AND_ASSIGN(
-      client::HostModel m,
-      client::LoadSlicesToHost(*client_, toc_, {{"cube", sel}}));
+      client::TensorTable m,
+      weightserver::testing::LoadSlices(*client_, toc_, {{"cube", sel}}));
   EXPECT_THAT(m.Find("cube")->shape, ElementsAre(3, 10, 7));
-  EXPECT_EQ(AsString(m.Find("cube")->data), NaiveSlice(kCube, sel));
+  EXPECT_EQ(weightserver::testing::HostBytes(*m.Find("cube")), NaiveSlice(kCube, sel));
 }
 
 TEST_F(ServerSliceTest, SlicesToFileKeepTheirNamesWithNewShapes) {
@@ -148,7 +147,7 @@ TEST_F(ServerSliceTest, SlicesToFileKeepTheirNamesWithNewShapes) {
   const Selection rows{{{{10, 20}}, {}}};
   weightserver::testing::TempDir out;
   const std::string path = out.path() + "/rank5.safetensors";
-  ASSERT_OK(client::FetchSlicesToFile(
+  ASSERT_OK(weightserver::testing::FetchSlicesFile(
       *client_, toc_, {{"cols", cols}, {"rows", rows}, {"cube", {}}}, path));
   const std::string file = weightserver::testing::ReadBytes(path);
   ASSERT_OK_AND_ASSIGN(
@@ -178,10 +177,10 @@ TEST_F(ServerSliceTest, ResumeInsideASlicedOutputContinuesIt) {
                           uint64_t{12345}, want.size() - 3}) {
     v1::FetchRequest r;
     r.set_model("tp");
-    r.set_revision(toc_.revision());
+    r.set_revision(toc_.revision);
     v1::TensorRequest* tr = r.add_tensors();
     tr->set_name("cols");
-    client::ToProto(cols, tr);
+    wire::SelectionToProto(cols.dims, tr);
     tr->set_offset(offset);
     grpc::ClientContext ctx;
     auto reader = stub->Fetch(&ctx, r);

@@ -24,7 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "format/errors.h"
+#include "weightserver/format/errors.h"
 #include "gmock/gmock.h"
 #include "tests/testing/status_matchers.h"
 

@@ -1,6 +1,6 @@
 // Copyright 2026 The Weightserver Authors.
 //
-// format/slice.h: plan a slice of a tensor as byte spans of its data.
+// weightserver/format/slice.h: plan a slice of a tensor as byte spans of its data.
 //
 // A selection gives, for every dimension, a list of half-open index ranges
 // [start, stop) that are concatenated in order; an empty list selects the whole
@@ -37,7 +37,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "format/dtype.h"
+#include "weightserver/format/dtype.h"
 
 namespace weightserver::format {
 

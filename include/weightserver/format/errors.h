@@ -1,6 +1,6 @@
 // Copyright 2026 The Weightserver Authors.
 //
-// format/errors.h: the reference reader's error kinds, carried in absl::Status.
+// weightserver/format/errors.h: the reference reader's error kinds, carried in absl::Status.
 //
 // A format error is an absl::Status whose message begins with
 // "<source>: <Kind>: ..." (for example

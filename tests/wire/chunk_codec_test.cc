@@ -1,15 +1,17 @@
 // Copyright 2026 The Weightserver Authors.
 //
-// tests/client/chunk_decoder_test.cc: decoding a Chunk from raw slices into
-// place, in the usual layout and in any other a protobuf encoder may choose.
-#include "client/chunk_decoder.h"
+// tests/wire/chunk_codec_test.cc: the Chunk codec round trip (what the
+// server encodes is what protobuf and the client decode), decoding from raw
+// slices into place in any layout a protobuf encoder may choose, and
+// malformed input.
+#include "wire/chunk_codec.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "weightserver/v1/weightserver.pb.h"
 
-namespace weightserver::client {
+namespace weightserver::wire {
 namespace {
 
 using ::testing::HasSubstr;
@@ -34,7 +36,38 @@ std::string Serialized(uint32_t entry, uint64_t offset, uint32_t crc,
   return c.SerializeAsString();
 }
 
-TEST(ChunkDecoderTest, PayloadLandsInPlaceAcrossSlices) {
+TEST(ChunkCodecTest, EncodedHeaderPlusPayloadIsTheProtoChunk) {
+  for (uint64_t size : {0ull, 1ull, 127ull, 128ull, 1ull << 20, 4ull << 20}) {
+   for (uint64_t offset : {0ull, 300ull, 1ull << 40, ~0ull}) {
+    const std::string payload(size, 'p');
+    const std::string wire =
+        EncodeChunkHeader(7, offset, 0xE3069283u, payload.size()) + payload;
+    v1::Chunk parsed;
+    ASSERT_TRUE(parsed.ParseFromString(wire)) << size << " " << offset;
+    // The standard encoder produces the same bytes (it omits zero fields).
+    if (size > 0 && offset > 0) EXPECT_EQ(parsed.SerializeAsString(), wire);
+    EXPECT_EQ(parsed.entry(), 7u);
+    EXPECT_EQ(parsed.offset(), offset);
+    EXPECT_EQ(parsed.crc32c(), 0xE3069283u);
+    EXPECT_EQ(parsed.data(), payload);
+    // And back through the decoder, from slices of any size.
+    grpc::ByteBuffer b = Buffer(wire, 4099);
+    std::string dest(payload.size(), '.');
+    ASSERT_OK_AND_ASSIGN(
+        ChunkHeader h,
+        DecodeChunk(&b, [&](const ChunkHeader&) -> absl::StatusOr<std::byte*> {
+          return reinterpret_cast<std::byte*>(dest.data());
+        }));
+    EXPECT_EQ(h.entry, 7u);
+    EXPECT_EQ(h.offset, offset);
+    EXPECT_EQ(h.crc32c, 0xE3069283u);
+    EXPECT_EQ(h.size, payload.size());
+    EXPECT_EQ(dest, payload);
+   }
+  }
+}
+
+TEST(ChunkCodecTest, PayloadLandsInPlaceAcrossSlices) {
   std::string data(100000, '\0');
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i);
   for (size_t piece : {1ul, 7ul, 4096ul, 1ul << 20}) {
@@ -56,7 +89,7 @@ TEST(ChunkDecoderTest, PayloadLandsInPlaceAcrossSlices) {
   }
 }
 
-TEST(ChunkDecoderTest, FieldsAfterThePayloadAreHonoured) {
+TEST(ChunkCodecTest, FieldsAfterThePayloadAreHonoured) {
   // data (15) first, then offset and entry, plus an unknown field (9).
   std::string wire = std::string("\x7a\x03" "abc", 5) +
                      std::string("\x10\x05\x08\x02\x48\x01", 6);
@@ -72,7 +105,7 @@ TEST(ChunkDecoderTest, FieldsAfterThePayloadAreHonoured) {
   EXPECT_EQ(dest, "abc");
 }
 
-TEST(ChunkDecoderTest, LocateErrorStopsBeforeCopying) {
+TEST(ChunkCodecTest, LocateErrorStopsBeforeCopying) {
   grpc::ByteBuffer b = Buffer(Serialized(9, 0, 0, "zz"), 64);
   EXPECT_THAT(DecodeChunk(&b, [](const ChunkHeader&) -> absl::StatusOr<std::byte*> {
                 return absl::InternalError("entry 9 of 2");
@@ -80,7 +113,7 @@ TEST(ChunkDecoderTest, LocateErrorStopsBeforeCopying) {
               StatusIs(absl::StatusCode::kInternal, HasSubstr("entry 9")));
 }
 
-TEST(ChunkDecoderTest, MalformedMessagesAreDataLoss) {
+TEST(ChunkCodecTest, MalformedMessagesAreDataLoss) {
   auto never = [](const ChunkHeader&) -> absl::StatusOr<std::byte*> {
     ADD_FAILURE() << "must not locate";
     return absl::InternalError("");
@@ -90,11 +123,14 @@ TEST(ChunkDecoderTest, MalformedMessagesAreDataLoss) {
        {full.substr(0, full.size() - 2),          // Truncated payload.
         std::string("\x08", 1),                    // Truncated varint.
         std::string("\x10\x01\x08\x01", 4),        // No data field.
-        full + std::string("\x7a\x01z", 3)}) {     // Repeated data.
+        full + std::string("\x7a\x01z", 3),       // Repeated data.
+        full + std::string("\x0b", 1),             // A group start (3).
+        std::string("\x00\x01", 2) + full,        // Field number 0.
+        std::string("\x7a\xff\xff\xff\xff\x0f", 6)}) {  // Length past end.
     grpc::ByteBuffer b = Buffer(bad, 3);
     EXPECT_THAT(DecodeChunk(&b, never), StatusIs(absl::StatusCode::kDataLoss));
   }
 }
 
 }  // namespace
-}  // namespace weightserver::client
+}  // namespace weightserver::wire

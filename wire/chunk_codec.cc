@@ -1,27 +1,86 @@
 // Copyright 2026 The Weightserver Authors.
 //
-// client/chunk_decoder.cc
-#include "client/chunk_decoder.h"
+// wire/chunk_codec.cc
+#include "wire/chunk_codec.h"
 
 #include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 
 #include <cstring>
-#include <string>
 
 #include "absl/strings/str_cat.h"
 
-namespace weightserver::client {
+namespace weightserver::wire {
 namespace {
 
-using google::protobuf::internal::WireFormatLite;
+// Field numbers of v1.Chunk and the protobuf wire types they use.
+constexpr uint32_t kEntryField = 1;
+constexpr uint32_t kOffsetField = 2;
+constexpr uint32_t kCrc32cField = 3;
+constexpr uint32_t kDataField = 15;
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLengthDelimited = 2,
+  kFixed32 = 5,
+};
+constexpr uint32_t Tag(uint32_t field, WireType type) {
+  return field << 3 | type;
+}
+
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
 
 absl::Status Malformed(const char* what) {
   return absl::DataLossError(absl::StrCat("malformed Chunk message: ", what));
 }
 
+// Skips a field of an unknown number. False for a group (deprecated, never
+// sent by us) or a truncated field.
+bool SkipField(google::protobuf::io::CodedInputStream* in, uint32_t tag) {
+  switch (tag & 7) {
+    case kVarint: {
+      uint64_t v;
+      return in->ReadVarint64(&v);
+    }
+    case kFixed64: {
+      uint64_t v;
+      return in->ReadLittleEndian64(&v);
+    }
+    case kLengthDelimited: {
+      uint32_t n;
+      return in->ReadVarint32(&n) && in->Skip(static_cast<int>(n));
+    }
+    case kFixed32: {
+      uint32_t v;
+      return in->ReadLittleEndian32(&v);
+    }
+    default:
+      return false;
+  }
+}
+
 }  // namespace
+
+std::string EncodeChunkHeader(uint32_t entry, uint64_t offset, uint32_t crc32c,
+                              uint64_t size) {
+  std::string h;
+  h.reserve(32);
+  h.push_back(static_cast<char>(Tag(kEntryField, kVarint)));
+  AppendVarint(entry, &h);
+  h.push_back(static_cast<char>(Tag(kOffsetField, kVarint)));
+  AppendVarint(offset, &h);
+  h.push_back(static_cast<char>(Tag(kCrc32cField, kFixed32)));
+  for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>(crc32c >> (8 * i)));
+  h.push_back(static_cast<char>(Tag(kDataField, kLengthDelimited)));
+  AppendVarint(size, &h);
+  return h;
+}
 
 absl::StatusOr<ChunkHeader> DecodeChunk(
     grpc::ByteBuffer* buffer,
@@ -33,16 +92,13 @@ absl::StatusOr<ChunkHeader> DecodeChunk(
   bool have_data = false;
   std::string staged;  // Only when fields follow the payload.
   while (uint32_t tag = in.ReadTag()) {
-    const int field = WireFormatLite::GetTagFieldNumber(tag);
-    const auto type = WireFormatLite::GetTagWireType(tag);
-    if (field == 1 && type == WireFormatLite::WIRETYPE_VARINT) {
+    if (tag == Tag(kEntryField, kVarint)) {
       if (!in.ReadVarint32(&h.entry)) return Malformed("entry");
-    } else if (field == 2 && type == WireFormatLite::WIRETYPE_VARINT) {
+    } else if (tag == Tag(kOffsetField, kVarint)) {
       if (!in.ReadVarint64(&h.offset)) return Malformed("offset");
-    } else if (field == 3 && type == WireFormatLite::WIRETYPE_FIXED32) {
+    } else if (tag == Tag(kCrc32cField, kFixed32)) {
       if (!in.ReadLittleEndian32(&h.crc32c)) return Malformed("crc32c");
-    } else if (field == 15 &&
-               type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+    } else if (tag == Tag(kDataField, kLengthDelimited)) {
       if (have_data) return Malformed("repeated data");
       uint32_t size;
       if (!in.ReadVarint32(&size)) return Malformed("data length");
@@ -64,7 +120,7 @@ absl::StatusOr<ChunkHeader> DecodeChunk(
       if (size > 0 && !in.ReadRaw(staged.data(), static_cast<int>(size))) {
         return Malformed("truncated data");
       }
-    } else if (!WireFormatLite::SkipField(&in, tag)) {
+    } else if ((tag >> 3) == 0 || !SkipField(&in, tag)) {
       return Malformed("unreadable field");
     }
   }
@@ -79,4 +135,4 @@ absl::StatusOr<ChunkHeader> DecodeChunk(
   return h;
 }
 
-}  // namespace weightserver::client
+}  // namespace weightserver::wire

@@ -1,6 +1,6 @@
 // Copyright 2026 The Weightserver Authors.
 //
-// util/malloc_tuning.h: glibc malloc settings for processes that stream
+// weightserver/util/malloc_tuning.h: glibc malloc settings for processes that stream
 // gigabytes through gRPC.
 //
 // gRPC allocates and frees its message and socket buffers continuously. With

@@ -1,6 +1,6 @@
 // Copyright 2026 The Weightserver Authors.
 //
-// client/device_copier.h: the few device operations the GPU destination needs.
+// weightserver/client/device_copier.h: the few device operations the GPU destination needs.
 //
 // DeviceRing (device_ring.h) moves verified chunks from pinned host slots to
 // device memory through this interface, so its ordering and recycling logic

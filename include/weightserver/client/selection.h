@@ -1,13 +1,13 @@
 // Copyright 2026 The Weightserver Authors.
 //
-// client/selection.h: which part of a tensor to fetch, and the
+// weightserver/client/selection.h: which part of a tensor to fetch, and the
 // tensor-parallel helpers that compute it.
 //
 // A Selection gives, for every dimension, half-open index ranges [start, stop)
 // that are concatenated in order (an empty list: the whole dimension); no
 // dimensions at all means the whole tensor. The server cuts the selection out
 // of the tensor and sends the dense row-major result, so a rank receives only
-// its own bytes. The result has the selection's shape (SelectionShape).
+// its own bytes. MeasureSelection gives the result's shape and size.
 //
 // Shards, for a rank `rank` of `world` ranks:
 //   ShardDim    dimension `dim` cut into `world` equal parts; the rank takes
@@ -27,8 +27,9 @@
 //   ASSIGN_OR_RETURN(Selection qkv,
 //                    ShardFused({6144, 4096}, 0, {4096, 1024, 1024}, 0, 2));
 //   // qkv.dims[0] == {{0, 2048}, {4096, 4608}, {5120, 5632}}
-//   ASSIGN_OR_RETURN(std::vector<uint64_t> shape,
-//                    SelectionShape(toc_tensor, qkv));  // {3072, 4096}
+//   ASSIGN_OR_RETURN(format::SliceSummary out,
+//                    MeasureSelection(*toc.Find("qkv.weight"), qkv));
+//   // out.shape == {3072, 4096}
 //
 // Thread-safety: a Selection is a value; the functions are pure.
 #ifndef WEIGHTSERVER_CLIENT_SELECTION_H_
@@ -40,8 +41,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "format/slice.h"
-#include "weightserver/v1/weightserver.pb.h"
+#include "weightserver/format/model_info.h"
+#include "weightserver/format/slice.h"
 
 namespace weightserver::client {
 
@@ -55,8 +56,7 @@ struct Selection {
   friend bool operator==(const Selection&, const Selection&) = default;
 };
 
-// A tensor to fetch, whole or a selection of it (LoadSlicesToHost,
-// FetchSlicesToFile).
+// A tensor to fetch, whole or a selection of it (PlanLoad).
 struct TensorSlice {
   std::string name;
   Selection selection;  // Whole tensor by default.
@@ -85,13 +85,10 @@ absl::StatusOr<Selection> ShardFused(absl::Span<const uint64_t> shape, int dim,
 // format::MeasureSlice's (wrong rank, start > stop, MisalignedSlice, ...;
 // OutOfRange for a range past its dimension); messages name the tensor.
 absl::StatusOr<format::SliceSummary> MeasureSelection(
-    const v1::TensorInfo& tensor, const Selection& selection);
+    const format::ModelTensor& tensor, const Selection& selection);
 
 // "0:512+1024:1088,:" for messages (":" a whole dimension; "" whole tensor).
 std::string SelectionText(const Selection& selection);
-
-// Copies `selection` into a request entry's selection field.
-void ToProto(const Selection& selection, v1::TensorRequest* request);
 
 }  // namespace weightserver::client
 

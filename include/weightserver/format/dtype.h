@@ -1,6 +1,6 @@
 // Copyright 2026 The Weightserver Authors.
 //
-// format/dtype.h: the 22 safetensors element types.
+// weightserver/format/dtype.h: the 22 safetensors element types.
 //
 // The enumerators are in the reference's enum order ("increasing alignment"),
 // which is also the writer's sort key (descending). Sub-byte types (F4: 4 bits,
