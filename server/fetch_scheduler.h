@@ -20,8 +20,10 @@
 // submitted with `submit_fill` (the owner may complete them on any thread, in
 // any order, late, or with errors), buffer waits with `wait_for_buffer`, and
 // residency is asked of `resident`. The scheduler never holds its mutex while
-// calling any of them or releasing to the pool: a release runs the waiters of
-// every stream, this one included, and a waiter pumps its stream.
+// submitting a fill, waiting for a buffer or releasing one: a release runs
+// the waiters of every stream, this one included, and a waiter pumps its
+// stream; a fill may return at once. Only `resident` and
+// BufferPool::TryAcquire, which call nothing back, run under it.
 //
 // Example:
 //   FetchScheduler scheduler(std::move(plan),
@@ -94,7 +96,8 @@ class FetchScheduler {
     std::function<bool(size_t bytes, std::function<void()> resume)>
         wait_for_buffer = nullptr;
     // Whether bytes [offset, offset + length) of `file` are in the page
-    // cache. Default: MappedFile::Resident.
+    // cache; called under the scheduler's mutex, so it must not call into
+    // the scheduler. Default: MappedFile::Resident.
     ResidentFn resident = nullptr;
   };
 
