@@ -39,14 +39,14 @@ TestFile::TestFile(size_t size) : data_(size, '\0') {
 
 PlannedEntry TestFile::Entry(std::vector<SourceSpan> spans, uint64_t begin,
                              uint64_t end) const {
-  PlannedEntry e;
-  e.file = &served_;
-  e.tensor = "t";
-  for (const SourceSpan& s : spans) e.output_size += s.length;
-  e.spans = std::move(spans);
-  e.begin = begin;
-  e.end = end;
-  return e;
+  uint64_t output_size = 0;
+  for (const SourceSpan& s : spans) output_size += s.length;
+  return PlannedEntry{.file = &served_,
+                      .tensor = "t",
+                      .spans = std::move(spans),
+                      .output_size = output_size,
+                      .begin = begin,
+                      .end = end};
 }
 
 FetchPlan TestFile::Plan(std::vector<PlannedEntry> entries,
