@@ -12,17 +12,19 @@
 // (io_uring or pread) whose slice returns the buffer to the pool once gRPC
 // has sent it. The bytes on the wire are exactly the documented Chunk.
 //
-// Lifecycle: the reactor keeps up to `readahead` chunks of its plan filling
-// (ChunkFiller, off the gRPC threads) or ready, and one write in flight;
-// OnWriteDone and each finished fill pump the next step. A client that stops
+// Lifecycle: FetchScheduler (fetch_scheduler.h) decides the stream's steps:
+// it keeps up to `readahead` chunks of the plan filling (ChunkFiller, off
+// the gRPC threads) or ready, and one write in flight; the reactor turns its
+// steps into gRPC writes and the finish. OnWriteDone, OnCancel and each
+// finished fill or buffer wait pump the next step. A client that stops
 // reading stops its stream (HTTP/2 flow control) and holds at most
 // `readahead` buffers. When the pool is empty the stream waits for a release.
 // A failed fill ends the stream with its status (DATA_LOSS for a truncated
 // file, FAILED_PRECONDITION for a modified one). The reactor deletes itself
-// after OnDone and after every fill it started has come back.
+// after OnDone and after every fill and wait it started has come back.
 //
 // Thread-safety: gRPC callbacks and fill completions may run on any thread;
-// the reactor's state is guarded by its mutex.
+// the scheduler's state is guarded by its mutex.
 #ifndef WEIGHTSERVER_SERVER_FETCH_REACTOR_H_
 #define WEIGHTSERVER_SERVER_FETCH_REACTOR_H_
 
