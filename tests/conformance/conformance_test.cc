@@ -1,94 +1,77 @@
 // Copyright 2026 The Weightserver Authors.
 //
 // tests/conformance/conformance_test.cc: every file of the conformance suite
-// ($WS_CONFORMANCE_DIR) must parse, or fail with the error kind the reference
-// reports for it, as listed in the suite's expected.json ({"file": "Kind" or
-// "ok"}). The test also fails when the suite is empty or when a .safetensors
+// (ConformanceDir(): by default the corpus tools/conformance generates into
+// the build tree) must parse, or fail with the error kind the reference
+// reports for it (expected.json), except where the suite lists a deliberate
+// deviation of this project (deviations/deviations.json), whose kind applies
+// instead. The test also fails when the suite is empty or when a .safetensors
 // file is not listed, so that it cannot pass vacuously.
 #include <filesystem>
 #include <map>
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "weightserver/format/errors.h"
 #include "format/header.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "nlohmann/json.hpp"
+#include "tests/conformance/suite.h"
 #include "tests/testing/safetensors_builder.h"
 #include "tests/testing/temp_dir.h"
 
-namespace weightserver::format {
+namespace weightserver::conformance {
 namespace {
 
+using ::testing::IsEmpty;
 using ::weightserver::testing::AsBytes;
 using ::weightserver::testing::ConformanceDir;
 using ::weightserver::testing::ReadBytes;
 
-// expected.json as file name -> expected kind name ("ok" for success).
-std::map<std::string, std::string> LoadExpected() {
-  const std::string path = ConformanceDir() + "/expected.json";
-  if (!std::filesystem::exists(path)) {
-    ADD_FAILURE() << "missing " << path;
-    return {};
+Suite LoadOrFail() {
+  absl::StatusOr<Suite> suite = LoadSuite(ConformanceDir());
+  if (!suite.ok()) {
+    ADD_FAILURE() << suite.status();
+    return Suite{};
   }
-  const nlohmann::json json = nlohmann::json::parse(ReadBytes(path), nullptr,
-                                                    /*allow_exceptions=*/false);
-  if (!json.is_object()) {
-    ADD_FAILURE() << path << " is not a JSON object";
-    return {};
-  }
-  std::map<std::string, std::string> expected;
-  for (const auto& [name, kind] : json.items()) {
-    if (!kind.is_string()) {
-      ADD_FAILURE() << path << ": value of " << name << " is not a string";
-      continue;
-    }
-    expected[name] = kind.get<std::string>();
-  }
-  return expected;
-}
-
-// The kind name `status` carries: "ok", a kind name, or a description of a
-// status that is not a format error.
-std::string KindOf(const absl::Status& status) {
-  if (status.ok()) return "ok";
-  std::optional<ErrorKind> kind = FormatErrorKind(status);
-  if (!kind.has_value())
-    return absl::StrCat("(not a format error) ", status.ToString());
-  return std::string(ErrorKindName(*kind));
+  return *std::move(suite);
 }
 
 TEST(ConformanceTest, SuiteIsPresentAndComplete) {
-  const std::map<std::string, std::string> expected = LoadExpected();
-  EXPECT_GT(expected.size(), 0u) << "no entries in " << ConformanceDir();
-  int files = 0;
-  std::error_code ec;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(ConformanceDir(), ec)) {
-    if (entry.path().extension() != ".safetensors") continue;
-    ++files;
-    EXPECT_TRUE(expected.count(entry.path().filename().string()))
-        << entry.path() << " is not listed in expected.json";
-  }
-  EXPECT_FALSE(ec) << ConformanceDir() << ": " << ec.message();
-  EXPECT_GT(files, 0);
-  for (const auto& [name, kind] : expected) {
-    EXPECT_TRUE(std::filesystem::exists(ConformanceDir() + "/" + name))
-        << name << " is listed in expected.json but missing";
+  const Suite suite = LoadOrFail();
+  EXPECT_GT(suite.reference.size(), 0u) << "no entries in " << ConformanceDir();
+  EXPECT_THAT(suite.UnlistedFiles(), IsEmpty())
+      << "files in " << ConformanceDir() << " not listed in expected.json";
+  for (const auto& [file, kind] : suite.reference) {
+    EXPECT_TRUE(std::filesystem::exists(ConformanceDir() + "/" + file))
+        << file << " is listed in expected.json but missing";
   }
 }
 
-TEST(ConformanceTest, EveryFileGivesTheReferenceKind) {
-  const std::map<std::string, std::string> expected = LoadExpected();
-  ASSERT_GT(expected.size(), 0u);
+// A deviation names a listed file, differs from the reference and says why.
+TEST(ConformanceTest, DeviationsAreListedAndDiffer) {
+  const Suite suite = LoadOrFail();
+  for (const auto& [file, ours] : suite.ours) {
+    SCOPED_TRACE(file);
+    ASSERT_TRUE(suite.reference.count(file));
+    EXPECT_NE(ours, suite.reference.at(file));
+    EXPECT_FALSE(suite.reasons.at(file).empty());
+  }
+}
+
+TEST(ConformanceTest, EveryFileGivesItsKind) {
+  const Suite suite = LoadOrFail();
+  ASSERT_GT(suite.reference.size(), 0u);
   int checked = 0;
-  for (const auto& [name, kind] : expected) {
-    SCOPED_TRACE(name);
-    const std::string path = ConformanceDir() + "/" + name;
+  for (const auto& [file, reference] : suite.reference) {
+    SCOPED_TRACE(file);
+    const std::string path = ConformanceDir() + "/" + file;
     if (!std::filesystem::exists(path)) continue;  // Reported above.
     const std::string bytes = ReadBytes(path);
-    const absl::StatusOr<Header> header = ParseFile(AsBytes(bytes), name);
-    EXPECT_EQ(KindOf(header.status()), kind) << header.status();
+    const std::string name = std::filesystem::path(file).filename().string();
+    const absl::StatusOr<format::Header> header =
+        format::ParseFile(AsBytes(bytes), name);
+    EXPECT_EQ(KindOf(header.status()), suite.OurKind(file))
+        << "reference: " << reference << "; " << header.status();
     if (!header.ok()) {
       EXPECT_EQ(header.status().code(), absl::StatusCode::kDataLoss);
       // Messages name the file.
@@ -96,27 +79,28 @@ TEST(ConformanceTest, EveryFileGivesTheReferenceKind) {
     }
     ++checked;
   }
-  EXPECT_EQ(checked, static_cast<int>(expected.size()));
+  EXPECT_EQ(checked, static_cast<int>(suite.reference.size()));
 }
 
 // The same files through the two-step API a server uses: the 8-byte prefix,
 // then exactly N header bytes.
 TEST(ConformanceTest, TwoStepApiAgreesWithParseFile) {
-  for (const auto& [name, kind] : LoadExpected()) {
-    SCOPED_TRACE(name);
-    const std::string path = ConformanceDir() + "/" + name;
+  const Suite suite = LoadOrFail();
+  for (const auto& [file, reference] : suite.reference) {
+    SCOPED_TRACE(file);
+    const std::string path = ConformanceDir() + "/" + file;
     if (!std::filesystem::exists(path)) continue;
     const std::string bytes = ReadBytes(path);
-    absl::StatusOr<uint64_t> n =
-        ParseHeaderLength(AsBytes(bytes).subspan(0, 8), bytes.size(), name);
+    absl::StatusOr<uint64_t> n = format::ParseHeaderLength(
+        AsBytes(bytes).subspan(0, 8), bytes.size(), file);
     absl::Status status = n.status();
     if (n.ok()) {
-      status = ParseHeader(AsBytes(bytes).subspan(8, *n), bytes.size(), name)
+      status = format::ParseHeader(AsBytes(bytes).subspan(8, *n), bytes.size(), file)
                    .status();
     }
-    EXPECT_EQ(KindOf(status), kind) << status;
+    EXPECT_EQ(KindOf(status), suite.OurKind(file)) << status;
   }
 }
 
 }  // namespace
-}  // namespace weightserver::format
+}  // namespace weightserver::conformance

@@ -4,7 +4,11 @@
 # implementation. Files written by the reference are served and fetched
 # byte-identical; files written by `weightctl fetch` load in the reference
 # with identical arrays; slices fetched with `--slice`/`--shard` equal the
-# reference's get_slice; `weightctl check` agrees with the reference.
+# reference's get_slice; `weightctl check` agrees with the reference. The
+# reference's verdict on each file of the generated conformance corpus is the
+# one its expected.json records (reference_verdicts.py); with
+# --shared-conformance, also on the files of that outside suite, which the
+# generated corpus must cover case by case.
 import argparse
 import json
 import os
@@ -18,6 +22,8 @@ import unittest
 import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
+
+import reference_verdicts
 
 ARGS = None
 
@@ -244,9 +250,40 @@ class InteropTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "x.safetensors")))
 
 
+class ReferenceVerdictTest(unittest.TestCase):
+    """The reference reader's verdicts, not ours, are the corpus's."""
+
+    def test_reference_agrees_with_generated_expected_json(self):
+        if not ARGS.conformance:
+            self.skipTest("no --conformance corpus given")
+        files = reference_verdicts.expected_files(ARGS.conformance)
+        self.assertGreater(len(files), 0, ARGS.conformance)
+        self.assertEqual(reference_verdicts.disagreements(ARGS.conformance), [])
+
+    def test_shared_suite(self):
+        """The reference agrees with the outside suite's expected.json, and
+        the generated corpus has each of its cases under the same name with
+        the same verdict (at the top or among the deviations)."""
+        if not ARGS.shared_conformance or not ARGS.conformance:
+            self.skipTest("no --shared-conformance suite given")
+        shared = ARGS.shared_conformance
+        self.assertGreater(len(reference_verdicts.expected_files(shared)), 0)
+        self.assertEqual(reference_verdicts.disagreements(shared), [])
+        ours = reference_verdicts.expected_files(ARGS.conformance)
+        for name, kind in reference_verdicts.expected_files(shared).items():
+            covering = [k for k in (name, os.path.join("deviations", name)) if k in ours]
+            self.assertTrue(covering, "no generated case named %s" % name)
+            self.assertEqual(ours[covering[0]], kind, name)
+            self.assertEqual(
+                reference_verdicts.reference_kind(
+                    os.path.join(ARGS.conformance, covering[0])), kind, name)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", required=True)
     parser.add_argument("--weightctl", required=True)
+    parser.add_argument("--conformance", help="the generated corpus's directory")
+    parser.add_argument("--shared-conformance", help="an outside suite to cover")
     ARGS, rest = parser.parse_known_args()
     unittest.main(argv=[sys.argv[0]] + rest)

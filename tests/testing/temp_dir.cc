@@ -47,7 +47,7 @@ std::string ReadBytes(const std::string& path) {
 
 std::string ConformanceDir() {
   const char* dir = std::getenv("WS_CONFORMANCE_DIR");
-  return dir ? dir : "../shared/conformance";
+  return dir ? dir : WS_DEFAULT_CONFORMANCE_DIR;
 }
 
 }  // namespace weightserver::testing

@@ -31,7 +31,9 @@ class TempDir {
 void WriteBytes(const std::string& path, std::string_view bytes);
 // Reads the whole file at `path`. Aborts on failure.
 std::string ReadBytes(const std::string& path);
-// The directory of conformance files ($WS_CONFORMANCE_DIR).
+// The directory of conformance files: $WS_CONFORMANCE_DIR, else the CMake
+// cache's WS_CONFORMANCE_DIR, by default the corpus generated into the build
+// tree (tools/conformance/corpus.h).
 std::string ConformanceDir();
 
 }  // namespace weightserver::testing
