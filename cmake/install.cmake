@@ -1,3 +1,6 @@
+# Header-only private dependencies (nlohmann_json) are linked as
+# $<BUILD_INTERFACE:...>: users of the package do not need them.
+#
 # The installable client SDK: `cmake --install BUILD --prefix PREFIX` gives
 #   PREFIX/include/weightserver/...            public headers
 #   PREFIX/lib/libweightserver_{client,wire,proto,format,util}.a
