@@ -41,7 +41,7 @@ DeviceRing::DeviceRing(DeviceCopier* copier, size_t slot_bytes,
       state_(copier->slots(), SlotState::kFree) {}
 
 DeviceRing::~DeviceRing() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   // A slot's source must not be freed under a running copy.
   for (int s : in_flight_) copier_->WaitSlot(s).IgnoreError();
   in_flight_.clear();
@@ -75,13 +75,20 @@ int DeviceRing::SlotOf(const std::byte* bytes) const {
 
 void DeviceRing::Fail(absl::Status status) {
   if (error_.ok()) error_ = std::move(status);
-  freed_.notify_all();
+  freed_.SignalAll();
+}
+
+absl::Status DeviceRing::WaitSlotUnlocked(int s) {
+  mu_.Unlock();
+  absl::Status done = copier_->WaitSlot(s);
+  mu_.Lock();
+  return done;
 }
 
 absl::StatusOr<std::byte*> DeviceRing::Acquire(size_t item, uint64_t offset,
                                                uint64_t size) {
   if (absl::Status s = CheckRange(item, offset, size); !s.ok()) return s;
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (true) {
     if (!error_.ok()) return error_;
     auto free = std::find(state_.begin(), state_.end(), SlotState::kFree);
@@ -94,9 +101,7 @@ absl::StatusOr<std::byte*> DeviceRing::Acquire(size_t item, uint64_t offset,
       const int s = in_flight_.front();
       in_flight_.pop_front();
       state_[s] = SlotState::kHeld;
-      lock.unlock();
-      absl::Status done = copier_->WaitSlot(s);
-      lock.lock();
+      absl::Status done = WaitSlotUnlocked(s);
       if (!done.ok()) {
         state_[s] = SlotState::kFree;
         Fail(absl::Status(done.code(), absl::StrCat("copy to device: ",
@@ -105,7 +110,7 @@ absl::StatusOr<std::byte*> DeviceRing::Acquire(size_t item, uint64_t offset,
       }
       return pinned_[s];
     }
-    freed_.wait(lock);  // Every slot is being filled by another worker.
+    freed_.Wait(&mu_);  // Every slot is being filled by another worker.
   }
 }
 
@@ -122,7 +127,7 @@ absl::Status DeviceRing::Commit(size_t item, uint64_t offset, uint64_t size,
                                                         status.message()));
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!status.ok()) {
     state_[s] = SlotState::kFree;
     Fail(status);
@@ -130,20 +135,20 @@ absl::Status DeviceRing::Commit(size_t item, uint64_t offset, uint64_t size,
   }
   state_[s] = SlotState::kInFlight;
   in_flight_.push_back(s);
-  freed_.notify_one();
+  freed_.Signal();
   return error_;
 }
 
 void DeviceRing::Abandon(std::byte* bytes) {
   const int s = SlotOf(bytes);
   if (s < 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   state_[s] = SlotState::kFree;
-  freed_.notify_one();
+  freed_.Signal();
 }
 
 absl::Status DeviceRing::Finish() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (!in_flight_.empty()) {
     const int s = in_flight_.front();
     in_flight_.pop_front();

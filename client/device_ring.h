@@ -25,15 +25,14 @@
 #ifndef WEIGHTSERVER_CLIENT_DEVICE_RING_H_
 #define WEIGHTSERVER_CLIENT_DEVICE_RING_H_
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "weightserver/client/device_copier.h"
 #include "weightserver/client/fetch_sink.h"
 
@@ -79,14 +78,16 @@ class DeviceRing final : public FetchSink {
   absl::Status CheckRange(size_t item, uint64_t offset, uint64_t size) const;
   int SlotOf(const std::byte* bytes) const;
   void Fail(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits for slot `s`'s copy with mu_ released meanwhile.
+  absl::Status WaitSlotUnlocked(int s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   DeviceCopier* const copier_;
   const size_t slot_bytes_;
   const std::vector<DeviceTarget> targets_;
   std::vector<std::byte*> pinned_;  // One per slot; fixed after Create.
 
-  std::mutex mu_;
-  std::condition_variable freed_;  // A slot became free, or in flight.
+  absl::Mutex mu_;
+  absl::CondVar freed_;  // A slot became free, or in flight.
   std::vector<SlotState> state_ ABSL_GUARDED_BY(mu_);
   std::deque<int> in_flight_ ABSL_GUARDED_BY(mu_);  // Oldest copy first.
   absl::Status error_ ABSL_GUARDED_BY(mu_);

@@ -11,11 +11,11 @@
 // still missing, up to max_attempts calls; other failures stop every worker.
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "client/channels.h"
 #include "client/fetch_call.h"
 #include "client/memory_sink.h"
@@ -44,18 +44,18 @@ struct FetchState {
   uint64_t total = 0;
   std::atomic<uint64_t> done{0};
   std::atomic<bool> failed{false};
-  std::mutex mu;  // Serialises progress callbacks and `first_error`.
-  absl::Status first_error;
+  absl::Mutex mu;  // Serialises progress callbacks and `first_error`.
+  absl::Status first_error ABSL_GUARDED_BY(mu);
 
   void Fail(absl::Status status) {
-    std::lock_guard<std::mutex> lock(mu);
+    absl::MutexLock lock(&mu);
     if (first_error.ok()) first_error = std::move(status);
     failed.store(true);
   }
   void Advance(uint64_t n) {
     uint64_t now = done.fetch_add(n) + n;
     if (options->progress) {
-      std::lock_guard<std::mutex> lock(mu);
+      absl::MutexLock lock(&mu);
       options->progress(Progress{now, total});
     }
   }

@@ -28,10 +28,10 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace weightserver::server {
 
@@ -84,7 +84,7 @@ class BufferPool {
 
   const size_t max_buffer_bytes_;
   const size_t capacity_bytes_;
-  mutable std::mutex mu_;
+  mutable absl::Mutex mu_;
   std::vector<std::vector<std::byte*>> free_ ABSL_GUARDED_BY(mu_);  // By class.
   size_t allocated_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // Free and in use.
   size_t in_use_ ABSL_GUARDED_BY(mu_) = 0;

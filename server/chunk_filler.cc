@@ -233,19 +233,19 @@ ChunkFiller::ChunkFiller(const Options& options, IoMode mode)
 
 ChunkFiller::~ChunkFiller() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (std::thread& t : workers_) t.join();
 }
 
 void ChunkFiller::Submit(FillJob job) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     queue_.push_back(std::move(job));
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 void ChunkFiller::WorkerLoop() {
@@ -258,8 +258,8 @@ void ChunkFiller::WorkerLoop() {
   while (true) {
     FillJob job;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) break;
       job = std::move(queue_.front());
       queue_.pop_front();

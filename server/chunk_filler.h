@@ -31,16 +31,15 @@
 #ifndef WEIGHTSERVER_SERVER_CHUNK_FILLER_H_
 #define WEIGHTSERVER_SERVER_CHUNK_FILLER_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/fetch_plan.h"
@@ -92,8 +91,8 @@ class ChunkFiller {
 
   const Options options_;
   const IoMode mode_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  absl::Mutex mu_;
+  absl::CondVar cv_;  // The queue grew, or stopping_ was set.
   std::deque<FillJob> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;

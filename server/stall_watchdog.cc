@@ -44,10 +44,9 @@ StallWatchdog::StallWatchdog(absl::Duration timeout) : timeout_(timeout) {
 
 StallWatchdog::~StallWatchdog() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -55,7 +54,7 @@ std::shared_ptr<StallWatch> StallWatchdog::Watch(
     grpc::CallbackServerContext* context) {
   auto watch = std::make_shared<StallWatch>(context);
   if (thread_.joinable()) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     watches_.push_back(watch);
   }
   return watch;
@@ -63,13 +62,13 @@ std::shared_ptr<StallWatch> StallWatchdog::Watch(
 
 void StallWatchdog::Loop() {
   // Checked a few times per timeout: a stall is cut between 1x and 1.25x it.
-  const auto period = std::chrono::nanoseconds(std::clamp<int64_t>(
+  const absl::Duration period = absl::Nanoseconds(std::clamp<int64_t>(
       absl::ToInt64Nanoseconds(timeout_) / 4, 10'000'000, 1'000'000'000));
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, period, [this] { return stopping_; })) {
+  mu_.Lock();
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) {
     std::erase_if(watches_, [](const auto& w) { return w->detached(); });
     std::vector<std::shared_ptr<StallWatch>> watches = watches_;
-    lock.unlock();
+    mu_.Unlock();
     const int64_t deadline =
         StallWatch::NowNs() - absl::ToInt64Nanoseconds(timeout_);
     for (const auto& w : watches) {
@@ -80,8 +79,9 @@ void StallWatchdog::Loop() {
                      << " (--stall_timeout)";
       }
     }
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 }  // namespace weightserver::server

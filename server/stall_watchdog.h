@@ -26,7 +26,6 @@
 #define WEIGHTSERVER_SERVER_STALL_WATCHDOG_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -36,6 +35,7 @@
 #include <grpcpp/support/server_callback.h>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace weightserver::server {
@@ -61,9 +61,11 @@ class StallWatch {
 
   std::atomic<int64_t> write_started_ns_{0};  // 0: no write in flight.
   std::atomic<bool> detached_{false};
-  // Recursive: cancelling may run the reactor's callbacks on this thread.
+  // Recursive (cancelling may run the reactor's callbacks, and so Detach,
+  // on this thread), hence a std::recursive_mutex, which the thread-safety
+  // analysis does not know: context_ is read and written only under mu_.
   std::recursive_mutex mu_;
-  grpc::CallbackServerContext* context_ ABSL_GUARDED_BY(mu_);
+  grpc::CallbackServerContext* context_;
 };
 
 class StallWatchdog {
@@ -85,8 +87,7 @@ class StallWatchdog {
 
   const absl::Duration timeout_;
   std::atomic<uint64_t> cancelled_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
+  absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::shared_ptr<StallWatch>> watches_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;  // Last: started once the rest is ready.
