@@ -45,6 +45,8 @@ install_packages() {
 [ "${WS_SKIP_APT:-0}" = 1 ] || install_packages
 
 BUILD_DIR="${WS_BUILD_DIR:-build}"
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# WS_WERROR=1 (CI): warnings are errors.
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DWS_WERROR="$([ "${WS_WERROR:-0}" = 1 ] && echo ON || echo OFF)" >/dev/null
 cmake --build "$BUILD_DIR" -- -j"$(nproc)"
 echo "setup: built in $BUILD_DIR"

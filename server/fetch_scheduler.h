@@ -167,6 +167,9 @@ class FetchScheduler {
 
   // The next chunk, cut but waiting for a pool buffer.
   struct Cut {
+    // User-provided, not defaulted: clang 14 otherwise finds a nested class
+    // with member initializers not default-constructible in std::optional.
+    Cut() {}
     SpanCursor next;  // The cursor after it.
     std::vector<SourceSpan> spans;
     uint64_t size = 0;

@@ -173,7 +173,10 @@ absl::Status LoadInto(const std::string& root, const std::string& dir,
       }
     }
     // Files beside the shards that the index does not name are not served.
-    file_names.assign(shards.begin(), shards.end());
+    // A loop, not assign(): GCC 12 warns falsely on assign's std::distance
+    // over set iterators (-Waggressive-loop-optimizations).
+    file_names.clear();
+    for (const std::string& shard : shards) file_names.push_back(shard);
   }
   std::sort(file_names.begin(), file_names.end());
 

@@ -63,8 +63,10 @@ class DrainTest : public ::testing::Test {
     // One 4 MiB tensor: 64 chunks of 64 KiB on one stream.
     weightserver::testing::WriteModel(repo_.path() + "/m",
                                       {{"w", format::DType::kU8, {4 << 20}}});
-    auto s = server::Server::Start({.repo = repo_.path(),
-                                    .listen = "127.0.0.1:0"});
+    server::ServerOptions options;
+    options.repo = repo_.path();
+    options.listen = "127.0.0.1:0";
+    auto s = server::Server::Start(options);
     ASSERT_OK(s.status());
     server_ = *std::move(s);
   }

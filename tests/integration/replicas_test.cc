@@ -28,7 +28,10 @@ using ::weightserver::testing::TempDir;
 using ::weightserver::testing::TensorBytes;
 
 std::unique_ptr<server::Server> StartServer(const std::string& repo) {
-  auto s = server::Server::Start({.repo = repo, .listen = "127.0.0.1:0"});
+  server::ServerOptions options;
+  options.repo = repo;
+  options.listen = "127.0.0.1:0";
+  auto s = server::Server::Start(options);
   EXPECT_TRUE(s.ok()) << s.status();
   return s.ok() ? *std::move(s) : nullptr;
 }

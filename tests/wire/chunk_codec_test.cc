@@ -45,7 +45,9 @@ TEST(ChunkCodecTest, EncodedHeaderPlusPayloadIsTheProtoChunk) {
     v1::Chunk parsed;
     ASSERT_TRUE(parsed.ParseFromString(wire)) << size << " " << offset;
     // The standard encoder produces the same bytes (it omits zero fields).
-    if (size > 0 && offset > 0) EXPECT_EQ(parsed.SerializeAsString(), wire);
+    if (size > 0 && offset > 0) {
+      EXPECT_EQ(parsed.SerializeAsString(), wire);
+    }
     EXPECT_EQ(parsed.entry(), 7u);
     EXPECT_EQ(parsed.offset(), offset);
     EXPECT_EQ(parsed.crc32c(), 0xE3069283u);
