@@ -28,6 +28,7 @@
 #include "weightserver/client/load_plan.h"
 #include "weightserver/client/tensor_table.h"
 #include "weightserver/client/output_file.h"
+#include "util/status_context.h"
 #include "util/status_macros.h"
 
 namespace weightserver::cli {
@@ -142,8 +143,7 @@ absl::Status RunLoad(const Context& ctx, const ParsedArgs& args) {
   const std::string on_device =
       gpu_load ? absl::StrCat(" --device ", device) : "";
   auto failed = [&](const absl::Status& s) {
-    return absl::Status(s.code(), absl::StrCat("load '", model_name, "'",
-                                               on_device, ": ", s.message()));
+    return WithContext(absl::StrCat("load '", model_name, "'", on_device), s);
   };
   // The device is opened before the server is asked, so a machine without
   // one fails at once, in one line.

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "util/status_context.h"
 
 namespace weightserver::client {
 
@@ -104,8 +105,7 @@ absl::StatusOr<std::byte*> DeviceRing::Acquire(size_t item, uint64_t offset,
       absl::Status done = WaitSlotUnlocked(s);
       if (!done.ok()) {
         state_[s] = SlotState::kFree;
-        Fail(absl::Status(done.code(), absl::StrCat("copy to device: ",
-                                                    done.message())));
+        Fail(WithContext("copy to device", done));
         return error_;
       }
       return pinned_[s];
@@ -123,8 +123,7 @@ absl::Status DeviceRing::Commit(size_t item, uint64_t offset, uint64_t size,
     status = copier_->CopyAsync(
         static_cast<std::byte*>(targets_[item].device) + offset, bytes, size, s);
     if (!status.ok()) {
-      status = absl::Status(status.code(), absl::StrCat("copy to device: ",
-                                                        status.message()));
+      status = WithContext("copy to device", status);
     }
   }
   absl::MutexLock lock(&mu_);

@@ -20,6 +20,7 @@
 #include "client/fetch_call.h"
 #include "client/memory_sink.h"
 #include "util/crc32c.h"
+#include "util/status_context.h"
 #include "weightserver/client/client.h"
 #include "weightserver/client/fetch_sink.h"
 #include "weightserver/client/load_plan.h"
@@ -195,8 +196,7 @@ absl::Status Client::Fetch(const ModelInfo& model,
   }
   absl::StatusOr<LoadPlan> plan = PlanLoad(model, wanted);
   if (!plan.ok()) {
-    return absl::Status(plan.status().code(), absl::StrCat("Fetch: ",
-                                                           plan.status().message()));
+    return WithContext("Fetch", plan.status());
   }
   std::vector<std::byte*> bases;
   bases.reserve(items.size());
@@ -252,6 +252,7 @@ absl::Status Client::Fetch(const ModelInfo& model, const LoadPlan& plan,
   }
   Worker(channels[0], &state, &dealt[0]);
   for (std::thread& t : threads) t.join();
+  absl::MutexLock lock(&state.mu);
   return state.first_error;
 }
 

@@ -6,16 +6,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "util/status_context.h"
 
 namespace weightserver::client {
-namespace {
-
-absl::Status InModel(const format::ModelInfo& model, const absl::Status& s) {
-  return absl::Status(s.code(),
-                      absl::StrCat("model '", model.name, "': ", s.message()));
-}
-
-}  // namespace
 
 absl::StatusOr<LoadPlan> PlanLoad(const format::ModelInfo& model,
                                   absl::Span<const TensorSlice> tensors,
@@ -51,7 +44,8 @@ absl::StatusOr<LoadPlan> PlanLoad(const format::ModelInfo& model,
     } else {
       absl::StatusOr<format::SliceSummary> out =
           MeasureSelection(*t, want.selection);
-      if (!out.ok()) return InModel(model, out.status());
+      if (!out.ok()) return WithContext(absl::StrCat("model '", model.name, "'"),
+                                     out.status());
       p.selection = want.selection;
       p.shape = std::move(out->shape);
       p.size = out->byte_size;

@@ -9,6 +9,7 @@
 #include "client/device_ring.h"
 #include "client/host_arena.h"
 #include "client/memory_sink.h"
+#include "util/status_context.h"
 #include "util/status_macros.h"
 
 namespace weightserver::client {
@@ -36,8 +37,7 @@ class TableBuilder {
 namespace {
 
 absl::Status InModel(const ModelInfo& model, const absl::Status& s) {
-  return absl::Status(s.code(),
-                      absl::StrCat("model '", model.name, "': ", s.message()));
+  return WithContext(absl::StrCat("model '", model.name, "'"), s);
 }
 
 std::vector<std::byte*> Bases(const LoadPlan& plan, std::byte* base) {
