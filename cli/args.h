@@ -48,6 +48,10 @@ class ParsedArgs {
  public:
   // Positional arguments, in order.
   const std::vector<std::string>& positional() const { return positional_; }
+  // Replaces positional argument `i` (< positional().size()).
+  void set_positional(size_t i, std::string value) {
+    positional_[i] = std::move(value);
+  }
   // Whether flag `name` (long name) was given at least once.
   bool Has(absl::string_view name) const;
   // The last value of flag `name`, or nullopt when it was not given.

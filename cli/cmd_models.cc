@@ -131,7 +131,7 @@ absl::Status RunLs(const Context& ctx, const ParsedArgs& args) {
 absl::Status RunInspect(const Context& ctx, const ParsedArgs& args) {
   ASSIGN_OR_RETURN(auto client, ctx.Connect());
   ASSIGN_OR_RETURN(client::ModelInfo model,
-                   client->GetModel(args.positional()[0]));
+                   ctx.GetModel(*client, args.positional()[0]));
   if (args.Has("json")) {
     // Tensor names are arbitrary bytes: invalid UTF-8 becomes U+FFFD rather
     // than an exception.

@@ -106,7 +106,7 @@ absl::Status RunFetch(const Context& ctx, const ParsedArgs& args) {
 
   ProgressBar bar(*ctx.err, ctx.progress);
   ASSIGN_OR_RETURN(auto client, ctx.Connect(bar.Callback()));
-  ASSIGN_OR_RETURN(client::ModelInfo model, client->GetModel(model_name));
+  ASSIGN_OR_RETURN(client::ModelInfo model, ctx.GetModel(*client, model_name));
   absl::StatusOr<client::LoadPlan> plan = Plan(model, wanted);
   if (!plan.ok()) {
     return absl::Status(plan.status().code(),
@@ -165,7 +165,7 @@ absl::Status RunLoad(const Context& ctx, const ParsedArgs& args) {
 
   ProgressBar bar(*ctx.err, ctx.progress);
   ASSIGN_OR_RETURN(auto client, ctx.Connect(bar.Callback()));
-  ASSIGN_OR_RETURN(client::ModelInfo model, client->GetModel(model_name));
+  ASSIGN_OR_RETURN(client::ModelInfo model, ctx.GetModel(*client, model_name));
   absl::StatusOr<client::LoadPlan> plan = Plan(model, wanted);
   if (!plan.ok()) return failed(plan.status());
 

@@ -59,6 +59,8 @@ int RunWeightctl(absl::Span<const std::string> args, const CliEnvironment& env,
 // What a command runs with: the global flags, resolved, and the streams.
 struct Context {
   std::string server;
+  // From a model URI's @REVISION (empty: any); GetModel checks it.
+  std::string revision;
   client::ClientOptions options;  // streams, chunk_bytes; progress unset.
   bool progress = false;
   DeviceOpener open_device;  // Unset: client::OpenCudaCopier.
@@ -68,6 +70,9 @@ struct Context {
   // A client for `server` with `options` and the given progress callback.
   absl::StatusOr<std::unique_ptr<client::Client>> Connect(
       client::ProgressCallback progress = nullptr) const;
+  // The table of contents of `model`, at `revision` when one is set.
+  absl::StatusOr<client::ModelInfo> GetModel(const client::Client& client,
+                                             const std::string& model) const;
 };
 
 // A usage error: RunWeightctl prints it and exits 2 instead of 1.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "cli/commands.h"
+#include "weightserver/client/uri.h"
 #include "util/status_macros.h"
 
 namespace weightserver::cli {
@@ -24,6 +25,9 @@ struct Command {
   size_t min_positional;
   size_t max_positional;
   absl::Status (*run)(const Context&, const ParsedArgs&);
+  // The first positional argument is a MODEL: a name on --server, or a
+  // model URI (weightserver/client/uri.h) that names the server too.
+  bool takes_model = false;
 };
 
 const FlagSpec kHelpFlag = {.name = "help",
@@ -61,7 +65,8 @@ const std::vector<Command>& Commands() {
          .help = "print JSON"}},
        1,
        1,
-       &RunInspect},
+       &RunInspect,
+       true},
       {"fetch",
        "MODEL -o OUT.safetensors|DIR/ [--tensor NAME]... [--slice NAME=SPEC]... "
        "[--shard DIM/RANK/WORLD]",
@@ -87,7 +92,8 @@ const std::vector<Command>& Commands() {
                  "1/0/8)"}},
        1,
        1,
-       &RunFetch},
+       &RunFetch,
+       true},
       {"load",
        "MODEL [--tensor NAME]... [--slice NAME=SPEC]... "
        "[--shard DIM/RANK/WORLD] [--device cpu|cuda:N]",
@@ -110,7 +116,8 @@ const std::vector<Command>& Commands() {
          .help = "where to load: cpu (default), cuda or cuda:N (GPU memory)"}},
        1,
        1,
-       &RunLoad},
+       &RunLoad,
+       true},
       {"check",
        "FILE|DIR...",
        "validate local .safetensors files (exit 1 if any is invalid)",
@@ -143,6 +150,9 @@ void PrintMainUsage(std::ostream& out) {
   }
   out << "\nglobal flags:\n"
       << FlagsUsage(GlobalFlags())
+      << "\nMODEL is a model's name on --server, or a model URI that names "
+         "the server too:\n  weightserver://HOST[:PORT]/MODEL[@REVISION], "
+         "weightserver+unix://SOCKET/MODEL[@REVISION]\n"
       << "\n'weightctl COMMAND --help' describes a command.\n";
 }
 
@@ -229,6 +239,14 @@ absl::Status Dispatch(absl::Span<const std::string> args,
   if (!globals.ok()) {
     return IsUsageError(globals) ? globals : UsageError(globals.message());
   }
+  if (command->takes_model && client::IsModelUri(rest->positional()[0])) {
+    absl::StatusOr<client::ModelUri> uri =
+        client::ParseModelUri(rest->positional()[0]);
+    if (!uri.ok()) return UsageError(uri.status().message());
+    ctx.server = uri->target;  // The URI names the server: it wins.
+    ctx.revision = uri->revision;
+    rest->set_positional(0, uri->model);
+  }
   return command->run(ctx, *rest);
 }
 
@@ -249,6 +267,11 @@ absl::StatusOr<std::unique_ptr<client::Client>> Context::Connect(
   client::ClientOptions opts = options;
   opts.progress = std::move(progress);
   return client::Client::Connect(server, std::move(opts));
+}
+
+absl::StatusOr<client::ModelInfo> Context::GetModel(
+    const client::Client& client, const std::string& model) const {
+  return client.GetModel(model, revision);
 }
 
 int RunWeightctl(absl::Span<const std::string> args, const CliEnvironment& env,

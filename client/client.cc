@@ -86,4 +86,15 @@ absl::StatusOr<ModelInfo> Client::GetModel(absl::string_view name) const {
   return wire::ModelInfoFromProto(model);
 }
 
+absl::StatusOr<ModelInfo> Client::GetModel(absl::string_view name,
+                                           absl::string_view revision) const {
+  absl::StatusOr<ModelInfo> model = GetModel(name);
+  if (model.ok() && !revision.empty() && model->revision != revision) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model '", name, "' on ", target_, " is at revision ", model->revision,
+        ", not the ", revision, " asked for"));
+  }
+  return model;
+}
+
 }  // namespace weightserver::client

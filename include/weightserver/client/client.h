@@ -110,6 +110,12 @@ class Client {
   // Errors: NOT_FOUND, FAILED_PRECONDITION (not servable), UNAVAILABLE.
   absl::StatusOr<ModelInfo> GetModel(absl::string_view name) const;
 
+  // The same, pinned: when `revision` is not empty and the server's model is
+  // at another revision, FAILED_PRECONDITION naming both (a model URI's
+  // @REVISION, uri.h). Fetches then pin the revision returned, as always.
+  absl::StatusOr<ModelInfo> GetModel(absl::string_view name,
+                                     absl::string_view revision) const;
+
   // Fetches `items` of `model` into their destinations, verified; an item
   // with a selection receives only the selected part (cut by the server).
   // Errors: PlanLoad's for the items; INVALID_ARGUMENT when a destination
