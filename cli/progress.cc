@@ -42,7 +42,7 @@ std::string ProgressBar::Render(uint64_t done, uint64_t total, double seconds) {
 
 void ProgressBar::Update(uint64_t done, uint64_t total) {
   if (!enabled_) return;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (finished_) return;
   const absl::Time now = absl::Now();
   if (now - last_draw_ < min_interval_ && done < total) return;
@@ -59,7 +59,7 @@ client::ProgressCallback ProgressBar::Callback() {
 }
 
 void ProgressBar::Finish() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (finished_) return;
   finished_ = true;
   if (drawn_) out_ << kClearLine << std::flush;

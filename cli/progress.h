@@ -22,7 +22,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "absl/time/time.h"
 #include "weightserver/client/client.h"
 
@@ -53,7 +53,7 @@ class ProgressBar {
   const bool enabled_;
   const absl::Duration min_interval_;
   const absl::Time start_;
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::Time last_draw_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool drawn_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

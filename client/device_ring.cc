@@ -42,7 +42,7 @@ DeviceRing::DeviceRing(DeviceCopier* copier, size_t slot_bytes,
       state_(copier->slots(), SlotState::kFree) {}
 
 DeviceRing::~DeviceRing() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   // A slot's source must not be freed under a running copy.
   for (int s : in_flight_) copier_->WaitSlot(s).IgnoreError();
   in_flight_.clear();
@@ -89,7 +89,7 @@ absl::Status DeviceRing::WaitSlotUnlocked(int s) {
 absl::StatusOr<std::byte*> DeviceRing::Acquire(size_t item, uint64_t offset,
                                                uint64_t size) {
   if (absl::Status s = CheckRange(item, offset, size); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   while (true) {
     if (!error_.ok()) return error_;
     auto free = std::find(state_.begin(), state_.end(), SlotState::kFree);
@@ -126,7 +126,7 @@ absl::Status DeviceRing::Commit(size_t item, uint64_t offset, uint64_t size,
       status = WithContext("copy to device", status);
     }
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!status.ok()) {
     state_[s] = SlotState::kFree;
     Fail(status);
@@ -141,13 +141,13 @@ absl::Status DeviceRing::Commit(size_t item, uint64_t offset, uint64_t size,
 void DeviceRing::Abandon(std::byte* bytes) {
   const int s = SlotOf(bytes);
   if (s < 0) return;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   state_[s] = SlotState::kFree;
   freed_.Signal();
 }
 
 absl::Status DeviceRing::Finish() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   while (!in_flight_.empty()) {
     const int s = in_flight_.front();
     in_flight_.pop_front();

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "weightserver/client/device_copier.h"
 #include "weightserver/client/fetch_sink.h"
 
@@ -86,8 +86,8 @@ class DeviceRing final : public FetchSink {
   const std::vector<DeviceTarget> targets_;
   std::vector<std::byte*> pinned_;  // One per slot; fixed after Create.
 
-  absl::Mutex mu_;
-  absl::CondVar freed_;  // A slot became free, or in flight.
+  Mutex mu_;
+  CondVar freed_;  // A slot became free, or in flight.
   std::vector<SlotState> state_ ABSL_GUARDED_BY(mu_);
   std::deque<int> in_flight_ ABSL_GUARDED_BY(mu_);  // Oldest copy first.
   absl::Status error_ ABSL_GUARDED_BY(mu_);

@@ -15,7 +15,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "client/channels.h"
 #include "client/fetch_call.h"
 #include "client/memory_sink.h"
@@ -45,18 +45,18 @@ struct FetchState {
   uint64_t total = 0;
   std::atomic<uint64_t> done{0};
   std::atomic<bool> failed{false};
-  absl::Mutex mu;  // Serialises progress callbacks and `first_error`.
+  Mutex mu;  // Serialises progress callbacks and `first_error`.
   absl::Status first_error ABSL_GUARDED_BY(mu);
 
   void Fail(absl::Status status) {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     if (first_error.ok()) first_error = std::move(status);
     failed.store(true);
   }
   void Advance(uint64_t n) {
     uint64_t now = done.fetch_add(n) + n;
     if (options->progress) {
-      absl::MutexLock lock(&mu);
+      MutexLock lock(&mu);
       options->progress(Progress{now, total});
     }
   }
@@ -252,7 +252,7 @@ absl::Status Client::Fetch(const ModelInfo& model, const LoadPlan& plan,
   }
   Worker(channels[0], &state, &dealt[0]);
   for (std::thread& t : threads) t.join();
-  absl::MutexLock lock(&state.mu);
+  MutexLock lock(&state.mu);
   return state.first_error;
 }
 

@@ -25,7 +25,7 @@ BufferPool::BufferPool(size_t capacity_bytes, size_t max_buffer_bytes)
       free_(ClassCount(max_buffer_bytes_, kMinClassBytes)) {}
 
 BufferPool::~BufferPool() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto& list : free_) {
     for (std::byte* b : list) std::free(b);
   }
@@ -50,7 +50,7 @@ std::byte* BufferPool::TryAcquire(size_t bytes) {
   std::vector<std::byte*> drop;  // Freed outside the lock.
   std::byte* buffer = nullptr;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (!free_[c].empty()) {
       buffer = free_[c].back();
       free_[c].pop_back();
@@ -87,7 +87,7 @@ void BufferPool::Release(std::byte* buffer, size_t bytes) {
   const size_t c = ClassOf(bytes);
   std::deque<std::function<void()>> waiters;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     free_[c].push_back(buffer);
     --in_use_;
     bytes_in_use_ -= ClassBytes(c);
@@ -100,7 +100,7 @@ void BufferPool::Release(std::byte* buffer, size_t bytes) {
 bool BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback) {
   const size_t size = ClassBytes(ClassOf(std::min(bytes, max_buffer_bytes_)));
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (allocation_failed_ && in_use_ == 0) return false;
     // TryAcquire succeeds exactly when the buffers in use leave room for
     // this class (free buffers of other classes can be given back).
@@ -114,12 +114,12 @@ bool BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback) {
 }
 
 size_t BufferPool::in_use() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return in_use_;
 }
 
 size_t BufferPool::bytes_in_use() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return bytes_in_use_;
 }
 

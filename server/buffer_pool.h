@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 
 namespace weightserver::server {
 
@@ -84,7 +84,7 @@ class BufferPool {
 
   const size_t max_buffer_bytes_;
   const size_t capacity_bytes_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<std::vector<std::byte*>> free_ ABSL_GUARDED_BY(mu_);  // By class.
   size_t allocated_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // Free and in use.
   size_t in_use_ ABSL_GUARDED_BY(mu_) = 0;

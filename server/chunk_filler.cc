@@ -233,7 +233,7 @@ ChunkFiller::ChunkFiller(const Options& options, IoMode mode)
 
 ChunkFiller::~ChunkFiller() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   cv_.SignalAll();
@@ -242,7 +242,7 @@ ChunkFiller::~ChunkFiller() {
 
 void ChunkFiller::Submit(FillJob job) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     queue_.push_back(std::move(job));
   }
   cv_.Signal();
@@ -258,7 +258,7 @@ void ChunkFiller::WorkerLoop() {
   while (true) {
     FillJob job;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) break;
       job = std::move(queue_.front());

@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/fetch_plan.h"
@@ -91,8 +91,8 @@ class ChunkFiller {
 
   const Options options_;
   const IoMode mode_;
-  absl::Mutex mu_;
-  absl::CondVar cv_;  // The queue grew, or stopping_ was set.
+  Mutex mu_;
+  CondVar cv_;  // The queue grew, or stopping_ was set.
   std::deque<FillJob> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;

@@ -77,7 +77,7 @@ FetchScheduler::FetchScheduler(FetchPlan plan, Options options)
         }
         return std::move(options);
       }()) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!plan_.entries.empty()) {
     position_ = plan_.entries[0].begin;
     cursor_.Reset(&plan_.entries[0], position_);
@@ -91,7 +91,7 @@ FetchScheduler::Step FetchScheduler::Pump() {
     Effects fx;
     Step step;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       Decide(&fx, &step);
     }
     // Outside mu_: a release runs the pool's waiters, maybe this stream's
@@ -104,7 +104,7 @@ FetchScheduler::Step FetchScheduler::Pump() {
                                   [this] { OnBufferMaybeFree(); })) {
       // No buffer can be allocated, and none will be freed.
       {
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         waiting_ = false;
         out_of_memory_ = true;
       }
@@ -232,7 +232,7 @@ void FetchScheduler::OnFilled(Slot* slot, absl::StatusOr<uint32_t> crc) {
   std::byte* release = nullptr;
   size_t release_bytes = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (finished_) {
       release = slot->buffer;  // nullptr for a mapped slot.
       release_bytes = slot->size;
@@ -246,23 +246,23 @@ void FetchScheduler::OnFilled(Slot* slot, absl::StatusOr<uint32_t> crc) {
 }
 
 void FetchScheduler::OnBufferMaybeFree() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   waiting_ = false;
 }
 
 void FetchScheduler::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   write_in_flight_ = false;
   if (!ok) cancelled_ = true;  // The client went away.
 }
 
 void FetchScheduler::Cancel() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   cancelled_ = true;
 }
 
 FetchScheduler::Stats FetchScheduler::stats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Stats st;
   st.preparing = slots_.size();
   for (const auto& s : slots_) {

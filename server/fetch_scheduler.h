@@ -49,7 +49,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/buffer_pool.h"
@@ -208,7 +208,7 @@ class FetchScheduler {
 
   const FetchPlan plan_;
   const Options options_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   size_t entry_ ABSL_GUARDED_BY(mu_) = 0;       // Next entry to cut from.
   uint64_t position_ ABSL_GUARDED_BY(mu_) = 0;  // Its next output byte.
   SpanCursor cursor_ ABSL_GUARDED_BY(mu_);

@@ -44,9 +44,10 @@ StallWatchdog::StallWatchdog(absl::Duration timeout) : timeout_(timeout) {
 
 StallWatchdog::~StallWatchdog() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -54,7 +55,7 @@ std::shared_ptr<StallWatch> StallWatchdog::Watch(
     grpc::CallbackServerContext* context) {
   auto watch = std::make_shared<StallWatch>(context);
   if (thread_.joinable()) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     watches_.push_back(watch);
   }
   return watch;
@@ -65,7 +66,10 @@ void StallWatchdog::Loop() {
   const absl::Duration period = absl::Nanoseconds(std::clamp<int64_t>(
       absl::ToInt64Nanoseconds(timeout_) / 4, 10'000'000, 1'000'000'000));
   mu_.Lock();
-  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) {
+  while (!stopping_) {
+    // Woken early only to stop (or spuriously: a check too many, harmless).
+    cv_.WaitWithTimeout(&mu_, period);
+    if (stopping_) break;
     std::erase_if(watches_, [](const auto& w) { return w->detached(); });
     std::vector<std::shared_ptr<StallWatch>> watches = watches_;
     mu_.Unlock();

@@ -35,7 +35,7 @@
 #include <grpcpp/support/server_callback.h>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "absl/time/time.h"
 
 namespace weightserver::server {
@@ -87,7 +87,8 @@ class StallWatchdog {
 
   const absl::Duration timeout_;
   std::atomic<uint64_t> cancelled_{0};
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar cv_;  // Signalled when stopping_ is set.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::shared_ptr<StallWatch>> watches_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;  // Last: started once the rest is ready.
