@@ -1,0 +1,260 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// python/src/core.cc: weightserver._core, the nanobind binding of the C++
+// client. A thin layer: connect, table of contents, plans, loads into host
+// (or GPU) memory, tensor-parallel helpers and model URIs; everything the
+// Python package adds is in weightserver/*.py, and none of it is logic the
+// C++ client lacks.
+//
+// Memory: a load returns a Table that owns one block (the C++ TensorTable's
+// arena); Table.numpy / Table.torch give output i as a 1-D uint8 view of output i whose
+// owner keeps the block alive, so numpy and torch (DLPack) views never copy.
+// The GIL is released while bytes move. A failed call raises
+// weightserver.WeightserverError with the gRPC code's name in .code.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/map.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "weightserver/client/client.h"
+#include "weightserver/client/device.h"
+#include "weightserver/client/load_plan.h"
+#include "weightserver/client/selection.h"
+#include "weightserver/client/tensor_table.h"
+#include "weightserver/client/uri.h"
+#include "weightserver/util/malloc_tuning.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace weightserver::python {
+namespace {
+
+namespace wc = ::weightserver::client;
+
+// A failed absl::Status on its way to Python (see the translator below).
+struct StatusError : std::exception {
+  explicit StatusError(absl::Status s) : status(std::move(s)) {}
+  const char* what() const noexcept override { return "weightserver status"; }
+  absl::Status status;
+};
+
+void Check(const absl::Status& s) {
+  if (!s.ok()) throw StatusError(s);
+}
+template <typename T>
+T Take(absl::StatusOr<T> v) {
+  Check(v.status());
+  return *std::move(v);
+}
+
+// Python: a selection is a list (one entry per dimension) of lists of
+// (start, stop) pairs; [] is the whole tensor, [] in a dimension all of it.
+using PySelection = std::vector<std::vector<std::pair<uint64_t, uint64_t>>>;
+
+wc::Selection ToSelection(const PySelection& py) {
+  wc::Selection s;
+  for (const auto& dim : py) {
+    format::DimRanges ranges;
+    for (const auto& [start, stop] : dim) ranges.push_back({start, stop});
+    s.dims.push_back(std::move(ranges));
+  }
+  return s;
+}
+
+PySelection FromSelection(const wc::Selection& s) {
+  PySelection py;
+  for (const format::DimRanges& dim : s.dims) {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (const format::IndexRange& r : dim) ranges.push_back({r.start, r.stop});
+    py.push_back(std::move(ranges));
+  }
+  return py;
+}
+
+// A loaded table, shared with every array view of it.
+struct Table {
+  wc::TensorTable table;
+  int device = -1;  // CUDA device index, -1 for host memory.
+};
+
+class PyClient {
+ public:
+  PyClient(const std::string& target, int streams, int connections,
+           uint32_t chunk_bytes, double timeout_s) {
+    wc::ClientOptions o;
+    o.streams = streams;
+    o.connections = connections;
+    o.chunk_bytes = chunk_bytes;
+    o.unary_timeout = absl::Seconds(timeout_s);
+    client_ = Take(wc::Client::Connect(target, o));
+    target_ = target;
+  }
+
+  const std::string& target() const { return target_; }
+
+  std::vector<wc::ModelSummary> ListModels() const {
+    nb::gil_scoped_release unlocked;
+    return Take(client_->ListModels());
+  }
+
+  wc::ModelInfo GetModel(const std::string& name, const std::string& revision) const {
+    nb::gil_scoped_release unlocked;
+    return Take(client_->GetModel(name, revision));
+  }
+
+  // Loads `items` (name, selection) of `model` into one block of host memory
+  // (device < 0) or of GPU `device`'s memory.
+  std::shared_ptr<Table> Load(
+      const wc::ModelInfo& model,
+      const std::vector<std::pair<std::string, PySelection>>& items,
+      int device) const {
+    std::vector<wc::TensorSlice> wanted;
+    wanted.reserve(items.size());
+    for (const auto& [name, sel] : items) wanted.push_back({name, ToSelection(sel)});
+    auto out = std::make_shared<Table>();
+    out->device = device;
+    nb::gil_scoped_release unlocked;
+    wc::LoadPlan plan = Take(wc::PlanLoad(model, wanted));
+    if (device < 0) {
+      out->table = Take(wc::LoadToHost(*client_, model, plan));
+    } else {
+      std::shared_ptr<wc::DeviceCopier> copier =
+          Take(wc::OpenCudaCopier(device, wc::DeviceOptions{}));
+      out->table = Take(wc::LoadToDevice(*client_, model, plan, copier));
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<wc::Client> client_;
+  std::string target_;
+};
+
+// Output i of `t` as a 1-D uint8 array of framework `Framework` (nb::numpy
+// or nb::pytorch) viewing the table's memory. The owner capsule holds a
+// reference to the table: the block lives as long as any view of it.
+template <typename Framework>
+nb::object ArrayOf(std::shared_ptr<Table> t, size_t i) {
+  if (i >= t->table.tensors().size()) throw nb::index_error("no such output");
+  const wc::TensorView& v = t->table.tensors()[i];
+  auto* keep = new std::shared_ptr<Table>(t);
+  nb::capsule owner(keep, [](void* p) noexcept {
+    delete static_cast<std::shared_ptr<Table>*>(p);
+  });
+  size_t shape[1] = {static_cast<size_t>(v.size)};
+  const bool gpu = t->device >= 0;
+  nb::ndarray<Framework, uint8_t, nb::ndim<1>> a(
+      v.data, 1, shape, owner, /*strides=*/nullptr, nb::dtype<uint8_t>(),
+      gpu ? nb::device::cuda::value : nb::device::cpu::value,
+      gpu ? t->device : 0);
+  return nb::cast(a, nb::rv_policy::reference);
+}
+
+}  // namespace
+}  // namespace weightserver::python
+
+NB_MODULE(_core, m) {
+  using namespace weightserver::python;
+  namespace wc = ::weightserver::client;
+  namespace fmt = ::weightserver::format;
+  m.doc() = "weightserver._core: the C++ client, bound (use the weightserver package)";
+  weightserver::TuneMallocForStreaming(weightserver::MallocUse::kClient);
+
+  nb::register_exception_translator([](const std::exception_ptr& p, void*) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const StatusError& e) {
+      nb::object make = nb::module_::import_("weightserver._errors").attr("from_status");
+      nb::object err = make(absl::StatusCodeToString(e.status.code()),
+                            static_cast<int>(e.status.code()),
+                            std::string(e.status.message()));
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
+    }
+  });
+
+  nb::class_<fmt::ModelFile>(m, "ModelFile")
+      .def_ro("name", &fmt::ModelFile::name)
+      .def_ro("size", &fmt::ModelFile::size)
+      .def_ro("header_size", &fmt::ModelFile::header_size)
+      .def_ro("metadata", &fmt::ModelFile::metadata);
+  nb::class_<fmt::ModelTensor>(m, "ModelTensor")
+      .def_ro("name", &fmt::ModelTensor::name)
+      .def_ro("dtype", &fmt::ModelTensor::dtype)
+      .def_ro("shape", &fmt::ModelTensor::shape)
+      .def_ro("file_index", &fmt::ModelTensor::file_index)
+      .def_ro("offset", &fmt::ModelTensor::offset)
+      .def_ro("length", &fmt::ModelTensor::length);
+  nb::class_<fmt::ModelInfo>(m, "ModelInfo")
+      .def_ro("name", &fmt::ModelInfo::name)
+      .def_ro("revision", &fmt::ModelInfo::revision)
+      .def_ro("files", &fmt::ModelInfo::files)
+      .def_ro("tensors", &fmt::ModelInfo::tensors)
+      .def_ro("sharded", &fmt::ModelInfo::sharded)
+      .def_ro("index_metadata_json", &fmt::ModelInfo::index_metadata_json);
+  nb::class_<fmt::ModelSummary>(m, "ModelSummary")
+      .def_ro("name", &fmt::ModelSummary::name)
+      .def_ro("revision", &fmt::ModelSummary::revision)
+      .def_ro("file_count", &fmt::ModelSummary::file_count)
+      .def_ro("tensor_count", &fmt::ModelSummary::tensor_count)
+      .def_ro("total_tensor_bytes", &fmt::ModelSummary::total_tensor_bytes)
+      .def_ro("error", &fmt::ModelSummary::error);
+
+  nb::class_<Table>(m, "Table")
+      .def("__len__", [](const Table& t) { return t.table.tensors().size(); })
+      .def("name", [](const Table& t, size_t i) { return t.table.tensors().at(i).name; })
+      .def("dtype", [](const Table& t, size_t i) { return t.table.tensors().at(i).dtype; })
+      .def("shape", [](const Table& t, size_t i) { return t.table.tensors().at(i).shape; })
+      .def_prop_ro("total_bytes", [](const Table& t) { return t.table.total_bytes(); })
+      .def_prop_ro("device", [](const Table& t) { return t.device; })
+      .def_static("numpy", &ArrayOf<nb::numpy>, "table"_a, "i"_a,
+                  "Output i as a 1-D uint8 numpy array viewing the table's memory.")
+      .def_static("torch", &ArrayOf<nb::pytorch>, "table"_a, "i"_a,
+                  "Output i as a 1-D uint8 torch tensor viewing the table's memory.");
+
+  nb::class_<PyClient>(m, "Client")
+      .def(nb::init<const std::string&, int, int, uint32_t, double>(), "target"_a,
+           "streams"_a = 4, "connections"_a = 2, "chunk_bytes"_a = 1u << 20,
+           "timeout_s"_a = 60.0)
+      .def_prop_ro("target", &PyClient::target)
+      .def("list_models", &PyClient::ListModels)
+      .def("get_model", &PyClient::GetModel, "name"_a, "revision"_a = "")
+      .def("load", &PyClient::Load, "model"_a, "items"_a, "device"_a = -1);
+
+  m.def("parse_uri", [](const std::string& uri) {
+    wc::ModelUri u = Take(wc::ParseModelUri(uri));
+    return std::make_tuple(u.target, u.model, u.revision);
+  }, "uri"_a);
+  m.def("is_uri", [](const std::string& text) { return wc::IsModelUri(text); });
+  m.def("parse_device", [](const std::string& text) {
+    wc::DeviceSpec d = Take(wc::ParseDevice(text));
+    return d.kind == wc::DeviceSpec::Kind::kCuda ? d.index : -1;
+  }, "text"_a, "-1 for 'cpu', N for 'cuda' / 'cuda:N'.");
+  m.def("shard_dim", [](const std::vector<uint64_t>& shape, int dim, int rank, int world) {
+    return FromSelection(Take(wc::ShardDim(shape, dim, rank, world)));
+  }, "shape"_a, "dim"_a, "rank"_a, "world"_a);
+  m.def("shard_fused", [](const std::vector<uint64_t>& shape, int dim,
+                          const std::vector<uint64_t>& blocks, int rank, int world) {
+    return FromSelection(Take(wc::ShardFused(shape, dim, blocks, rank, world)));
+  }, "shape"_a, "dim"_a, "block_sizes"_a, "rank"_a, "world"_a);
+  m.def("measure", [](const wc::ModelInfo& model, const std::string& name,
+                      const PySelection& sel) {
+    const fmt::ModelTensor* t = model.Find(name);
+    if (t == nullptr) Check(absl::NotFoundError("no tensor '" + name + "'"));
+    fmt::SliceSummary s = Take(wc::MeasureSelection(*t, ToSelection(sel)));
+    return std::make_pair(s.shape, s.byte_size);
+  }, "model"_a, "name"_a, "selection"_a);
+}

@@ -1,0 +1,406 @@
+# Copyright 2026 The Weightserver Authors.
+"""weightserver: model weights from a weightserver, verified, zero copy.
+
+The API follows the reference ``safetensors`` package (``safe_open``,
+``get_tensor``, ``get_slice``, ``load_file``), over a model URI instead of a
+file::
+
+    import weightserver as ws
+
+    uri = "weightserver://10.0.0.5:50051/org/llama"
+    with ws.safe_open(uri, framework="pt") as f:
+        f.keys(); f.metadata()
+        w = f.get_tensor("lm_head.weight")
+        q = f.get_slice("q_proj.weight")[:, 1024:2048]   # cut by the server
+    tensors = ws.load(uri, framework="np")
+    for name, t in ws.iter_tensors(uri, framework="pt", shard=ws.Shard(1, rank, world)):
+        ...
+
+Every chunk's CRC32C is checked on the destination bytes before a tensor is
+returned. Arrays and tensors are views of the memory the bytes were received
+into (no copy); that memory is freed when the last view of it is gone. The
+GIL is released while bytes move. Every failure raises
+:class:`WeightserverError`, whose ``code`` is the gRPC status code's name.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+from . import _core
+from ._errors import WeightserverError
+
+__all__ = [
+    "WeightserverError", "Shard", "ModelUri", "parse_uri", "safe_open", "load",
+    "iter_tensors", "shard_dim", "shard_fused", "list_models",
+]
+__version__ = "0.2.0"
+
+Selection = List[List[Tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class ModelUri:
+    """A parsed model URI: ``weightserver://HOST[:PORT]/MODEL[@REVISION]``."""
+    target: str    # gRPC target ("host:port", "unix:/path")
+    model: str     # model name on the server
+    revision: str  # "" for any
+
+
+def parse_uri(uri: str) -> ModelUri:
+    """Parses a model URI (``weightserver://HOST[:PORT]/MODEL[@REVISION]`` or
+    ``weightserver+unix://SOCKET/MODEL[@REVISION]``, SOCKET percent-encoded).
+
+    Raises WeightserverError (code INVALID_ARGUMENT) naming what is wrong.
+    """
+    return ModelUri(*_core.parse_uri(uri))
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Rank ``rank`` of ``world``'s even part of dimension ``dim`` (negative
+    counts from the end). Applied by ``iter_tensors``/``load`` to every tensor
+    whose dimension splits evenly; the others are loaded whole."""
+    dim: int
+    rank: int
+    world: int
+
+
+def shard_dim(shape: Sequence[int], dim: int, rank: int, world: int) -> Selection:
+    """The selection of rank ``rank`` of ``world`` along ``dim`` (as C++ ShardDim).
+    Raises WeightserverError when the dimension is not a multiple of ``world``."""
+    return _core.shard_dim(list(shape), dim, rank, world)
+
+
+def shard_fused(shape: Sequence[int], dim: int, block_sizes: Sequence[int],
+                rank: int, world: int) -> Selection:
+    """Each of the consecutive ``block_sizes`` blocks along ``dim`` (a fused QKV
+    weight) sharded like ``shard_dim``, the rank's parts concatenated."""
+    return _core.shard_fused(list(shape), dim, list(block_sizes), rank, world)
+
+
+# -- dtypes -----------------------------------------------------------------
+
+_NP_PLAIN = {
+    "BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "U16": "uint16",
+    "F16": "float16", "I32": "int32", "U32": "uint32", "F32": "float32",
+    "F64": "float64", "I64": "int64", "U64": "uint64", "C64": "complex64",
+}
+_NP_ML_DTYPES = {
+    "BF16": "bfloat16", "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2",
+    "F8_E8M0": "float8_e8m0fnu", "F8_E4M3FNUZ": "float8_e4m3fnuz",
+    "F8_E5M2FNUZ": "float8_e5m2fnuz",
+}
+_TORCH = {
+    "BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "U16": "uint16",
+    "F16": "float16", "BF16": "bfloat16", "I32": "int32", "U32": "uint32",
+    "F32": "float32", "F64": "float64", "I64": "int64", "U64": "uint64",
+    "C64": "complex64", "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2",
+    "F8_E8M0": "float8_e8m0fnu", "F8_E4M3FNUZ": "float8_e4m3fnuz",
+    "F8_E5M2FNUZ": "float8_e5m2fnuz",
+}
+
+
+def _numpy_dtype(dtype: str):
+    import numpy as np
+    if dtype in _NP_PLAIN:
+        return np.dtype(_NP_PLAIN[dtype])
+    if dtype in _NP_ML_DTYPES:
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise TypeError(
+                f"numpy has no {dtype} dtype: install ml_dtypes "
+                f"(pip install ml_dtypes), or use framework='pt'") from None
+        name = _NP_ML_DTYPES[dtype]
+        if not hasattr(ml_dtypes, name):
+            raise TypeError(f"this ml_dtypes has no {name} (for {dtype}): upgrade it")
+        return np.dtype(getattr(ml_dtypes, name))
+    raise TypeError(f"numpy cannot hold {dtype} (a sub-byte dtype): "
+                    f"load it with framework='pt' or as raw bytes")
+
+
+def _torch_dtype(dtype: str):
+    import torch
+    name = _TORCH.get(dtype)
+    if name is None or not hasattr(torch, name):
+        raise TypeError(f"this torch ({torch.__version__}) has no dtype for {dtype}")
+    return getattr(torch, name)
+
+
+def _framework(framework: str) -> str:
+    if framework in ("np", "numpy"):
+        return "np"
+    if framework in ("pt", "torch"):
+        return "pt"
+    raise ValueError(f"framework must be 'np' or 'pt', not {framework!r}")
+
+
+def _device(framework: str, device: Union[str, int, None]) -> int:
+    if device is None:
+        return -1
+    if isinstance(device, int):
+        return device
+    index = _core.parse_device(str(device))
+    if index >= 0 and framework == "np":
+        raise ValueError(f"device={device!r}: numpy arrays live in host memory; "
+                         f"use framework='pt' for GPU memory")
+    return index
+
+
+def _view(table, i: int, framework: str):
+    """Output i of a loaded table as an array/tensor viewing its memory."""
+    dtype, shape = table.dtype(i), tuple(table.shape(i))
+    if framework == "np":
+        return _core.Table.numpy(table, i).view(_numpy_dtype(dtype)).reshape(shape)
+    return _core.Table.torch(table, i).view(_torch_dtype(dtype)).reshape(shape)
+
+
+# -- loading ----------------------------------------------------------------
+
+def _connect(target: str, streams: int, connections: int) -> "_core.Client":
+    return _core.Client(target, streams=streams, connections=connections)
+
+
+def list_models(target: str) -> List["_core.ModelSummary"]:
+    """Every model of the server at ``target`` ("host:port" or a URI's target)."""
+    return _connect(target, 1, 1).list_models()
+
+
+def _shard_selection(shard: Union[Shard, Callable, None], name: str,
+                     shape: List[int]) -> Selection:
+    if shard is None:
+        return []
+    if callable(shard) and not isinstance(shard, Shard):
+        return shard(name, list(shape)) or []
+    rank = len(shape)
+    dim = shard.dim + rank if shard.dim < 0 else shard.dim
+    if not 0 <= dim < rank or shape[dim] % shard.world != 0:
+        return []  # Not split along this dimension: whole.
+    return shard_dim(shape, shard.dim, shard.rank, shard.world)
+
+
+class _Model:
+    """A connection and a model's table of contents, revision pinned."""
+
+    def __init__(self, uri: str, streams: int, connections: int):
+        u = parse_uri(uri)
+        self.uri = u
+        self.client = _connect(u.target, streams, connections)
+        self.info = self.client.get_model(u.model, u.revision)
+        self.by_name = {t.name: t for t in self.info.tensors}
+
+    def tensor(self, name: str):
+        t = self.by_name.get(name)
+        if t is None:
+            raise WeightserverError(
+                "NOT_FOUND", 5, f"model '{self.info.name}' has no tensor '{name}'")
+        return t
+
+    def load(self, items: List[Tuple[str, Selection]], framework: str,
+             device: int) -> Dict[str, Any]:
+        table = self.client.load(self.info, items, device)
+        return {table.name(i): _view(table, i, framework) for i in range(len(table))}
+
+
+def load(uri: str, framework: str = "np", device: Union[str, int] = "cpu", *,
+         tensors: Optional[Sequence[str]] = None,
+         shard: Union[Shard, Callable, None] = None,
+         streams: int = 4, connections: int = 2) -> Dict[str, Any]:
+    """Loads a model (or the ``tensors`` named) into one block of memory.
+
+    Returns {name: array or tensor}. With ``shard``, each tensor that splits
+    evenly along the shard's dimension is only the rank's part (cut by the
+    server); ``shard`` may also be a callable (name, shape) -> selection.
+
+    Example::
+
+        sd = ws.load("weightserver://h/m", framework="pt")
+        model.load_state_dict(sd)
+    """
+    fw = _framework(framework)
+    dev = _device(fw, device)
+    m = _Model(uri, streams, connections)
+    names = list(tensors) if tensors is not None else [t.name for t in m.info.tensors]
+    items = [(n, _shard_selection(shard, n, list(m.tensor(n).shape))) for n in names]
+    return m.load(items, fw, dev)
+
+
+def iter_tensors(uri: str, framework: str = "np", device: Union[str, int] = "cpu", *,
+                 tensors: Optional[Sequence[str]] = None,
+                 shard: Union[Shard, Callable, None] = None,
+                 batch_bytes: int = 256 << 20,
+                 streams: int = 4, connections: int = 2
+                 ) -> Iterator[Tuple[str, Any]]:
+    """Yields (name, tensor) in file order, each once its bytes are verified.
+
+    Tensors are fetched in batches of about ``batch_bytes`` (a bigger tensor
+    is a batch of its own); the next batch is fetched while the current one
+    is consumed, so at most two batches are in flight beyond what the caller
+    keeps. Suits ``model.load_weights(iter_tensors(...))``.
+    """
+    fw = _framework(framework)
+    dev = _device(fw, device)
+    m = _Model(uri, streams, connections)
+    names = list(tensors) if tensors is not None else [t.name for t in m.info.tensors]
+    batches: List[List[Tuple[str, Selection]]] = [[]]
+    size = 0
+    for n in names:
+        t = m.tensor(n)
+        sel = _shard_selection(shard, n, list(t.shape))
+        nbytes = _core.measure(m.info, n, sel)[1]
+        if batches[-1] and size + nbytes > batch_bytes:
+            batches.append([])
+            size = 0
+        batches[-1].append((n, sel))
+        size += nbytes
+    if not batches[-1]:
+        return
+
+    def fetch(items, out):
+        try:
+            out["table"] = m.client.load(m.info, items, dev)
+        except BaseException as e:  # Re-raised in the consumer.
+            out["error"] = e
+
+    def start(k):
+        out: Dict[str, Any] = {}
+        th = threading.Thread(target=fetch, args=(batches[k], out), daemon=True)
+        th.start()
+        return th, out
+
+    pending = start(0)
+    for k in range(len(batches)):
+        th, out = pending
+        th.join()
+        if "error" in out:
+            raise out["error"]
+        if k + 1 < len(batches):
+            pending = start(k + 1)
+        table = out.pop("table")
+        for i in range(len(table)):
+            yield table.name(i), _view(table, i, fw)
+        del table
+
+
+# -- safe_open ----------------------------------------------------------------
+
+def _normalize(key, shape: List[int]) -> Tuple[Selection, List[int]]:
+    """A numpy-style index -> (selection, dimensions to drop)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if Ellipsis in key:
+        at = key.index(Ellipsis)
+        fill = len(shape) - (len(key) - 1)
+        key = key[:at] + (slice(None),) * max(fill, 0) + key[at + 1:]
+    if len(key) > len(shape):
+        raise IndexError(f"too many indices: {len(key)} for a tensor of rank {len(shape)}")
+    sel: Selection = []
+    drop: List[int] = []
+    for d, k in enumerate(key):
+        n = shape[d]
+        if isinstance(k, slice):
+            if k.step not in (None, 1):
+                raise ValueError(
+                    f"dimension {d}: step {k.step} is not supported (a weightserver "
+                    f"slice is contiguous ranges; take [::{k.step}] of the result)")
+            start, stop, _ = k.indices(n)
+            sel.append([(start, max(start, stop))])
+        elif isinstance(k, int) or hasattr(k, "__index__"):
+            i = int(k.__index__())
+            if i < -n or i >= n:
+                raise IndexError(f"index {i} is out of bounds for dimension {d} of size {n}")
+            i %= n
+            sel.append([(i, i + 1)])
+            drop.append(d)
+        else:
+            raise TypeError(f"dimension {d}: cannot index with {type(k).__name__} "
+                            f"(ints, slices with step 1 and ... only)")
+    sel += [[] for _ in range(len(shape) - len(sel))]
+    return sel, drop
+
+
+class _Slice:
+    """A tensor not yet fetched: ``get_shape()``, ``get_dtype()``, and
+    indexing, which fetches only the selected part."""
+
+    def __init__(self, handle: "safe_open", name: str):
+        self._h = handle
+        self._t = handle._model.tensor(name)
+
+    def get_shape(self) -> List[int]:
+        return list(self._t.shape)
+
+    def get_dtype(self) -> str:
+        return self._t.dtype
+
+    def __getitem__(self, key):
+        shape = list(self._t.shape)
+        sel, drop = _normalize(key, shape)
+        out = self._h._model.load([(self._t.name, sel)], self._h._fw, self._h._dev)
+        t = out[self._t.name]
+        if drop:
+            kept = [n for d, n in enumerate(t.shape) if d not in drop]
+            t = t.reshape(tuple(kept))
+        return t
+
+
+class safe_open:
+    """Opens a model on a weightserver like ``safetensors.safe_open`` opens a
+    file: the table of contents is fetched once and its revision pinned for
+    the life of the handle (a model replaced meanwhile fails the next fetch
+    with FAILED_PRECONDITION, never mixes versions).
+
+    Example::
+
+        with ws.safe_open("weightserver://h:50051/m", framework="np") as f:
+            for k in f.keys():
+                t = f.get_tensor(k)
+    """
+
+    def __init__(self, uri: str, framework: str = "np", device: Union[str, int] = "cpu",
+                 *, streams: int = 4, connections: int = 2):
+        self._fw = _framework(framework)
+        self._dev = _device(self._fw, device)
+        self._model = _Model(uri, streams, connections)
+
+    def __enter__(self) -> "safe_open":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    @property
+    def revision(self) -> str:
+        return self._model.info.revision
+
+    def keys(self) -> List[str]:
+        """Tensor names, sorted (as the reference's keys())."""
+        return sorted(self._model.by_name)
+
+    def offset_keys(self) -> List[str]:
+        """Tensor names in file order, then data order."""
+        return [t.name for t in self._model.info.tensors]
+
+    def metadata(self) -> Optional[Dict[str, str]]:
+        """The ``__metadata__`` of the model's files, merged (None when none has any)."""
+        merged: Dict[str, str] = {}
+        seen = False
+        for f in self._model.info.files:
+            if f.metadata is not None:
+                seen = True
+                merged.update(f.metadata)
+        return merged if seen else None
+
+    def get_tensor(self, name: str):
+        """The whole tensor ``name``, verified."""
+        self._model.tensor(name)
+        return self._model.load([(name, [])], self._fw, self._dev)[name]
+
+    def get_slice(self, name: str) -> _Slice:
+        """A lazy slice handle: ``f.get_slice(name)[:, 0:128]``."""
+        return _Slice(self, name)
