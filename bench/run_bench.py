@@ -13,7 +13,10 @@
 #   4. CPU seconds per GB of the server (/proc) and of the client (rusage);
 #      and the same load into memory allocated once and reused (ws_bench
 #      --mode reload: an engine's buffers), which leaves out the zeroing of
-#      fresh pages that a load into new memory pays;
+#      fresh pages that a load into new memory pays; the ceiling of that:
+#      memset of freshly mapped memory (huge pages and 4 KiB pages), and a
+#      load into a fresh arena with and without a thread that faults it
+#      ahead of the stream;
 #   5. time to first tensor: new connection + GetModel + one small tensor;
 #   6. N clients loading a model at once: aggregate GB/s, and the server's
 #      memory growth (RssAnon + RssShmem: RSS minus mapped file pages);
@@ -293,6 +296,26 @@ def main():
         res["reload_client_cpu_s_per_gb"] = rl["cpu_s_per_gb"]
         res["reload_server_cpu_s_per_gb"] = (s1 - s0) / (a.runs * rl["extra"] / GB)
 
+        # Fresh memory: the first touch of new pages is the ceiling of a load
+        # into new memory. memset of freshly mapped memory (transparent huge
+        # pages, as the client's arenas ask for, and 4 KiB pages), and the
+        # load into a fresh arena with and without a thread that faults the
+        # arena ahead of the stream (MADV_POPULATE_WRITE), alternated A/B.
+        print("fresh memory: memset and prefault ...", flush=True)
+        mib = max(64, int(tensor_bytes / (1 << 20)))
+        for pages in ("thp", "4k"):
+            m = json.loads(run_timed([wsb, "--mode", "memset", "--pages", pages,
+                                      "--mib", str(mib), "--n", str(a.runs)])[2])
+            res["memset_%s_gbps" % pages] = m["extra"] / (m["median_ms"] / 1000) / GB
+        fresh = {"none": [], "thread": []}
+        for _ in range(a.runs):
+            for pf in ("none", "thread"):
+                f = json.loads(run_timed([wsb, "--server", server.addr, "--mode", "fresh",
+                                          "--prefault", pf, "--model", big, "--n", "1"])[2])
+                fresh[pf].append(f["extra"] / (f["median_ms"] / 1000) / GB)
+        res["fresh_gbps"] = statistics.median(fresh["none"])
+        res["fresh_prefault_gbps"] = statistics.median(fresh["thread"])
+
         print("time to first tensor ...", flush=True)
         ft = json.loads(run_timed([wsb, "--server", server.addr, "--mode",
                                    "first_tensor", "--model", big, "--n",
@@ -394,6 +417,15 @@ def print_table(r):
         ("  server / client CPU per GB", "%.3f / %.3f" % (
             r["reload_server_cpu_s_per_gb"], r["reload_client_cpu_s_per_gb"]),
          "core-s; goals <= 0.35 / 0.5"),
+        ("memset, fresh memory, huge pages", "%.2f GB/s" % r["memset_thp_gbps"],
+         "ceiling of a fresh load (%.2fx iperf3)" % (r["memset_thp_gbps"] / r["iperf3_gbps"])),
+        ("memset, fresh memory, 4 KiB pages", "%.2f GB/s" % r["memset_4k_gbps"],
+         "%.2fx iperf3" % (r["memset_4k_gbps"] / r["iperf3_gbps"])),
+        ("load into a fresh arena (ws_bench)", "%.2f GB/s" % r["fresh_gbps"],
+         "%.2fx iperf3" % (r["fresh_gbps"] / r["iperf3_gbps"])),
+        ("  same, arena faulted ahead on a thread", "%.2f GB/s" % r["fresh_prefault_gbps"],
+         "%.2fx iperf3, %.2fx without" % (r["fresh_prefault_gbps"] / r["iperf3_gbps"],
+                                         r["fresh_prefault_gbps"] / r["fresh_gbps"])),
         ("time to first tensor (median)", "%.2f ms" % r["first_tensor_ms"],
          "p90 %.2f ms; goal <= 5" % r["first_tensor_p90_ms"]),
         ("%d clients at once (%d MiB model)" % (r["clients"], r["multi_size_mib"]),

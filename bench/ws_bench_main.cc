@@ -17,11 +17,22 @@
 //     the whole model fetched --n times into memory allocated and touched
 //     once (an engine's reused buffers); median ms, bytes, and the client's
 //     CPU seconds per GB ("cpu_s_per_gb", getrusage).
+//   ws_bench --mode memset --mib N --pages thp|4k --n 3
+//     memset of N MiB of freshly mapped memory (MADV_HUGEPAGE or
+//     MADV_NOHUGEPAGE), a new mapping each round: the first-touch ceiling.
+//   ws_bench --server ADDR --mode fresh --model M --prefault none|thread
+//     the whole model into a new HostArena each round (as LoadToHost);
+//     "thread" faults the arena in on a second thread (MADV_POPULATE_WRITE,
+//     32 MiB at a time, in layout order) while the stream fills it.
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -32,16 +43,21 @@
 #include "weightserver/client/load_plan.h"
 #include "weightserver/client/selection.h"
 #include "weightserver/util/malloc_tuning.h"
+#include "client/host_arena.h"
+#include "client/memory_sink.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Server address.");
 ABSL_FLAG(std::string, mode, "first_tensor",
-          "first_tensor, get_model, tp_load or reload.");
+          "first_tensor, get_model, tp_load, reload, memset or fresh.");
 ABSL_FLAG(std::string, model, "", "Model name.");
 ABSL_FLAG(int, n, 100, "Rounds.");
 ABSL_FLAG(int, rank, 0, "tp_load: this rank.");
 ABSL_FLAG(int, world, 8, "tp_load: number of ranks.");
 ABSL_FLAG(int, streams, 4, "tp_load: Fetch streams (ClientOptions.streams).");
 ABSL_FLAG(int, connections, 2, "tp_load: connections (ClientOptions.connections).");
+ABSL_FLAG(std::string, prefault, "none", "fresh: none or thread.");
+ABSL_FLAG(std::string, pages, "thp", "memset: thp or 4k.");
+ABSL_FLAG(int, mib, 1024, "memset: MiB.");
 
 namespace {
 
@@ -185,9 +201,54 @@ int main(int argc, char** argv) {
     }
     Report("reload", ms, static_cast<int64_t>(total),
            ", \"cpu_s_per_gb\": " + std::to_string(Median(cpu_per_gb)));
+  } else if (absl::GetFlag(FLAGS_mode) == "memset") {
+    const size_t n = size_t(absl::GetFlag(FLAGS_mib)) << 20;
+    for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_n)); ++i) {
+      void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      madvise(p, n, absl::GetFlag(FLAGS_pages) == "4k" ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
+      const auto t0 = Clock::now();
+      std::memset(p, 1, n);
+      ms.push_back(Ms(Clock::now() - t0));
+      munmap(p, n);
+    }
+    Report("memset", ms, static_cast<int64_t>(n));
+  } else if (absl::GetFlag(FLAGS_mode) == "fresh") {
+    auto client = Client::Connect(server);
+    if (!client.ok()) return Fail(client.status());
+    auto toc = (*client)->GetModel(model);
+    if (!toc.ok()) return Fail(toc.status());
+    auto plan = weightserver::client::PlanWholeTensors(*toc, {});
+    if (!plan.ok()) return Fail(plan.status());
+    const std::string pf = absl::GetFlag(FLAGS_prefault);
+    for (int i = 0; i < n; ++i) {
+      const auto t0 = Clock::now();
+      auto arena = weightserver::client::HostArena::Allocate(plan->layout_bytes);
+      if (!arena.ok()) return Fail(arena.status());
+      std::thread t;
+      std::atomic<bool> stop{false};
+      constexpr int kPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14).
+      if (pf == "thread") {
+        t = std::thread([&] {
+          const size_t step = 32 << 20;
+          for (size_t at = 0; at < arena->size() && !stop; at += step) {
+            madvise(arena->data() + at, std::min(step, arena->size() - at),
+                    kPopulateWrite);
+          }
+        });
+      }
+      std::vector<std::byte*> bases;
+      for (const auto& o : plan->tensors) bases.push_back(arena->data() + o.offset);
+      weightserver::client::MemorySink sink(*plan, bases);
+      absl::Status s = (*client)->Fetch(*toc, *plan, sink);
+      stop = true;
+      if (t.joinable()) t.join();
+      if (!s.ok()) return Fail(s);
+      ms.push_back(Ms(Clock::now() - t0));
+    }
+    Report("fresh", ms, static_cast<int64_t>(plan->total_bytes));
   } else {
     return Fail(absl::InvalidArgumentError(
-        "--mode: first_tensor, get_model, tp_load or reload"));
+        "--mode: first_tensor, get_model, tp_load, reload, memset or fresh"));
   }
   return 0;
 }
