@@ -21,6 +21,9 @@ namespace {
 
 constexpr absl::string_view kTcpScheme = "weightserver://";
 constexpr absl::string_view kUnixScheme = "weightserver+unix://";
+constexpr absl::string_view kDnsPrefix = "dns:///";
+constexpr absl::string_view kGrpcSchemes[] = {"dns", "unix", "unix-abstract",
+                                              "ipv4", "ipv6", "vsock"};
 
 absl::Status Bad(absl::string_view uri, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(
@@ -91,6 +94,11 @@ absl::StatusOr<std::string> TcpTarget(absl::string_view uri,
       if (port.empty()) return Bad(uri, "an empty PORT");
     }
     if (host.size() == 2) return Bad(uri, "an empty IPv6 address");
+    for (char c : host.substr(1, host.size() - 2)) {
+      if (!absl::ascii_isxdigit(c) && c != ':' && c != '.') {
+        return Bad(uri, "the IPv6 address in '[...]' holds other than hex digits, ':' and '.'");
+      }
+    }
   } else {
     const size_t colon = authority.rfind(':');
     if (colon != absl::string_view::npos) {
@@ -115,6 +123,13 @@ absl::StatusOr<std::string> TcpTarget(absl::string_view uri,
     if (port.size() > 5 || !absl::SimpleAtoi(port, &port_number) ||
         port_number < 1 || port_number > 65535) {
       return Bad(uri, "PORT is outside 1-65535");
+    }
+  }
+  // gRPC reads "unix:...", "dns:...", "ipv4:..." as a scheme: a host of such
+  // a name takes the explicit dns:/// form.
+  for (absl::string_view scheme : kGrpcSchemes) {
+    if (absl::EqualsIgnoreCase(host, scheme)) {
+      return absl::StrCat(kDnsPrefix, host, ":", port_number);
     }
   }
   return absl::StrCat(host, ":", port_number);
@@ -192,6 +207,7 @@ std::string FormatModelUri(const ModelUri& uri) {
   if (absl::ConsumePrefix(&target, "unix:")) {
     absl::StrAppend(&out, kUnixScheme, PercentEncode(target, false));
   } else {
+    absl::ConsumePrefix(&target, kDnsPrefix);
     absl::StrAppend(&out, kTcpScheme, target);
   }
   absl::StrAppend(&out, "/", PercentEncode(uri.model, true));

@@ -5,7 +5,7 @@
 // Input: the first byte cuts the rest into up to 4 slices of one
 // grpc::ByteBuffer (a message arrives in pieces); the rest is a Chunk as a
 // server might send it. Checks that decoding never writes past what `locate`
-// handed out and that a decoded chunk's payload is the one in the input.
+// handed out and that a decoded chunk's size is the length of its payload.
 // Then the round trip: EncodeChunkHeader of fields taken from the input plus
 // a payload decodes to exactly those fields and bytes.
 #include <cstddef>

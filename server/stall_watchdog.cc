@@ -19,7 +19,7 @@ int64_t StallWatch::NowNs() {
 }
 
 void StallWatch::Detach() {
-  std::lock_guard<std::recursive_mutex> lock(mu_);
+  RecursiveMutexLock lock(&mu_);
   detached_.store(true);
   context_ = nullptr;
 }
@@ -27,7 +27,7 @@ void StallWatch::Detach() {
 bool StallWatch::CancelIfStalledSince(int64_t deadline_ns) {
   const int64_t started = write_started_ns_.load();
   if (started == 0 || started > deadline_ns) return false;
-  std::lock_guard<std::recursive_mutex> lock(mu_);
+  RecursiveMutexLock lock(&mu_);
   // Still the same write, not one that completed meanwhile (a later one
   // has a later start; WriteDone clears it).
   if (context_ == nullptr || write_started_ns_.load() != started) return false;

@@ -28,7 +28,6 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -61,11 +60,10 @@ class StallWatch {
 
   std::atomic<int64_t> write_started_ns_{0};  // 0: no write in flight.
   std::atomic<bool> detached_{false};
-  // Recursive (cancelling may run the reactor's callbacks, and so Detach,
-  // on this thread), hence a std::recursive_mutex, which the thread-safety
-  // analysis does not know: context_ is read and written only under mu_.
-  std::recursive_mutex mu_;
-  grpc::CallbackServerContext* context_;
+  // Recursive: cancelling may run the reactor's callbacks, and so Detach,
+  // on this thread.
+  RecursiveMutex mu_;
+  grpc::CallbackServerContext* context_ ABSL_GUARDED_BY(mu_);
 };
 
 class StallWatchdog {

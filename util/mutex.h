@@ -45,19 +45,36 @@ class ABSL_LOCKABLE Mutex {
   std::mutex mu_;
 };
 
-// Holds `mu` from construction to destruction.
-class ABSL_SCOPED_LOCKABLE MutexLock {
+// A Mutex the holding thread may lock again (for a callback that re-enters).
+class ABSL_LOCKABLE RecursiveMutex {
  public:
-  explicit MutexLock(Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
-    mu_->Lock();
-  }
-  ~MutexLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
-  MutexLock(const MutexLock&) = delete;
-  MutexLock& operator=(const MutexLock&) = delete;
+  RecursiveMutex() = default;
+  RecursiveMutex(const RecursiveMutex&) = delete;
+  RecursiveMutex& operator=(const RecursiveMutex&) = delete;
+
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
 
  private:
-  Mutex* const mu_;
+  std::recursive_mutex mu_;
 };
+
+// Holds `mu` (a Mutex or RecursiveMutex) from construction to destruction.
+template <typename M>
+class ABSL_SCOPED_LOCKABLE BasicMutexLock {
+ public:
+  explicit BasicMutexLock(M* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
+    mu_->Lock();
+  }
+  ~BasicMutexLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+  BasicMutexLock(const BasicMutexLock&) = delete;
+  BasicMutexLock& operator=(const BasicMutexLock&) = delete;
+
+ private:
+  M* const mu_;
+};
+using MutexLock = BasicMutexLock<Mutex>;
+using RecursiveMutexLock = BasicMutexLock<RecursiveMutex>;
 
 class CondVar {
  public:
@@ -67,9 +84,13 @@ class CondVar {
     cv_.wait(lock);
     lock.release();
   }
-  // Wait, for at most `timeout`; true when it timed out.
+  // Wait, for at most `timeout` (infinite: Wait); true when it timed out.
   bool WaitWithTimeout(Mutex* mu, absl::Duration timeout)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (timeout == absl::InfiniteDuration()) {
+      Wait(mu);
+      return false;
+    }
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     const bool timed_out =
         cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout)) ==

@@ -172,7 +172,6 @@ NB_MODULE(_core, m) {
   namespace wc = ::weightserver::client;
   namespace fmt = ::weightserver::format;
   m.doc() = "weightserver._core: the C++ client, bound (use the weightserver package)";
-  weightserver::TuneMallocForStreaming(weightserver::MallocUse::kClient);
 
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
     try {
@@ -234,6 +233,9 @@ NB_MODULE(_core, m) {
       .def("get_model", &PyClient::GetModel, "name"_a, "revision"_a = "")
       .def("load", &PyClient::Load, "model"_a, "items"_a, "device"_a = -1);
 
+  m.def("tune_malloc", [] {
+    weightserver::TuneMallocForStreaming(weightserver::MallocUse::kClient);
+  }, "glibc malloc tuned for streaming (process-wide; see weightserver.tune_malloc).");
   m.def("parse_uri", [](const std::string& uri) {
     wc::ModelUri u = Take(wc::ParseModelUri(uri));
     return std::make_tuple(u.target, u.model, u.revision);

@@ -90,6 +90,8 @@ def test_get_slice_refuses_steps_and_bad_indices(server):
             s[0, 0, 0, 0]
         with pytest.raises(TypeError, match="cannot index with"):
             s["a"]
+        with pytest.raises(TypeError, match="a bool index is a mask"):
+            s[True]
 
 
 def test_load_of_a_sharded_model_and_two_ranks_concatenate_to_the_whole(server):
@@ -112,6 +114,11 @@ def test_iter_tensors_yields_every_tensor_in_file_order_in_batches(server):
         seen.append(name)
         assert t.shape == (1024, 1024)
     assert seen == order
+    # Stopping early leaves no fetch behind (the generator joins it).
+    it = ws.iter_tensors(server.uri("big"), batch_bytes=6 << 20)
+    next(it)
+    it.close()
+    assert not [t for t in threading.enumerate() if t.name == "weightserver-prefetch"]
     with ref(server, "big") as r:
         got = dict(ws.iter_tensors(server.uri("big"), tensors=["t3", "t1"]))
         np.testing.assert_array_equal(got["t3"], r.get_tensor("t3"))
@@ -139,6 +146,10 @@ def test_errors_carry_the_grpc_code(server):
     assert e.value.code == "UNAVAILABLE"
     with pytest.raises(ValueError, match="numpy arrays live in host memory"):
         ws.load(server.uri("all-dtypes"), framework="np", device="cuda:0")
+    with pytest.raises(ValueError, match="numpy arrays live in host memory"):
+        ws.load(server.uri("all-dtypes"), framework="np", device=0)
+    with pytest.raises(ValueError, match="world >= 1"):
+        ws.load(server.uri("org/sharded"), shard=ws.Shard(0, 0, 0))
     with pytest.raises(ValueError, match="framework must be"):
         ws.load(server.uri("all-dtypes"), framework="jax")
 

@@ -66,6 +66,8 @@ TEST(ParseModelUriTest, BadUrisNameWhatIsWrong) {
       {"weightserver+unix:///m", "no SOCKET"},
       {"weightserver+unix://run.sock/m", "absolute path"},
       {"weightserver://h%20x/m", "HOST has the character"},
+      {"weightserver://[zz]/m", "other than hex digits"},
+      {"weightserver://[ ]/m", "other than hex digits"},
   };
   for (const auto& [uri, why] : cases) {
     absl::StatusOr<ModelUri> u = ParseModelUri(uri);
@@ -74,6 +76,13 @@ TEST(ParseModelUriTest, BadUrisNameWhatIsWrong) {
     EXPECT_THAT(u.status().message(), HasSubstr(why)) << uri;
     EXPECT_THAT(u.status().message(), HasSubstr(uri)) << uri;
   }
+}
+
+TEST(ParseModelUriTest, HostNamedLikeAGrpcSchemeIsExplicitDns) {
+  EXPECT_EQ(Parsed("weightserver://unix/m").target, "dns:///unix:50051");
+  EXPECT_EQ(Parsed("weightserver://IPv4:7/m").target, "dns:///IPv4:7");
+  EXPECT_EQ(FormatModelUri(Parsed("weightserver://unix:9/m")),
+            "weightserver://unix:9/m");
 }
 
 TEST(ParseModelUriTest, FormatRoundTrips) {

@@ -26,6 +26,8 @@ fi
 # The package, built against this checkout without build isolation (the venv
 # has the build requirements); scikit-build-core keeps its build tree in
 # python/build/, so a rerun only rebuilds what changed.
-pip_install --no-build-isolation --force-reinstall --no-deps "$root/python"
+# Not retried: a build error is reported once, at once.
+"$venv/bin/pip" install -q --disable-pip-version-check --no-build-isolation \
+  --force-reinstall --no-deps "$root/python"
 cd "$root/python"
 WS_SERVER_BIN="$server" exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests "$@"

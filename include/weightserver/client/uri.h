@@ -14,15 +14,17 @@
 //             (%2Frun%2Fweightserver.sock for /run/weightserver.sock).
 //   MODEL     the model's name on the server, '/'-separated ("llama",
 //             "org/name"); segments are percent-decoded (%40 is '@').
-//   REVISION  the revision the caller insists on (GetModel's revision):
-//             a load fails with FAILED_PRECONDITION if the model is now
-//             another one. Absent: whatever the server has.
+//   REVISION  the revision the caller insists on, exactly as GetModel
+//             reports it (16 hex digits today): a load fails with
+//             FAILED_PRECONDITION if the model is now another one. Absent:
+//             whatever the server has. An '@' in the last segment always
+//             starts the revision (write %40 for an '@' in a name).
 //
 // Example:
 //   ASSIGN_OR_RETURN(ModelUri uri,
-//                    ParseModelUri("weightserver://10.0.0.5/org/llama@3f2a9c"));
+//       ParseModelUri("weightserver://10.0.0.5/org/llama@3f2a9c01d4e5b6a7"));
 //   // uri.target == "10.0.0.5:50051", uri.model == "org/llama",
-//   // uri.revision == "3f2a9c"
+//   // uri.revision == "3f2a9c01d4e5b6a7"
 //   ASSIGN_OR_RETURN(auto client, Client::Connect(uri.target));
 //
 // Thread-safety: pure functions.
@@ -39,7 +41,9 @@ namespace weightserver::client {
 inline constexpr int kDefaultPort = 50051;
 
 struct ModelUri {
-  std::string target;    // gRPC target: "host:port", "[v6]:port", "unix:/path".
+  // gRPC target: "host:port", "[v6]:port", "unix:/path" ("dns:///host:port"
+  // for a host named like a gRPC scheme, e.g. "unix").
+  std::string target;
   std::string model;     // Decoded model name.
   std::string revision;  // Empty: any.
 

@@ -34,7 +34,7 @@ from ._errors import WeightserverError
 
 __all__ = [
     "WeightserverError", "Shard", "ModelUri", "parse_uri", "safe_open", "load",
-    "iter_tensors", "shard_dim", "shard_fused", "list_models",
+    "iter_tensors", "shard_dim", "shard_fused", "list_models", "tune_malloc",
 ]
 __version__ = "0.2.0"
 
@@ -141,9 +141,9 @@ def _framework(framework: str) -> str:
 def _device(framework: str, device: Union[str, int, None]) -> int:
     if device is None:
         return -1
-    if isinstance(device, int):
-        return device
-    index = _core.parse_device(str(device))
+    if isinstance(device, bool):
+        raise TypeError("device must be 'cpu', 'cuda', 'cuda:N' or an int")
+    index = device if isinstance(device, int) else _core.parse_device(str(device))
     if index >= 0 and framework == "np":
         raise ValueError(f"device={device!r}: numpy arrays live in host memory; "
                          f"use framework='pt' for GPU memory")
@@ -164,6 +164,13 @@ def _connect(target: str, streams: int, connections: int) -> "_core.Client":
     return _core.Client(target, streams=streams, connections=connections)
 
 
+def tune_malloc() -> None:
+    """Tunes glibc malloc for streaming gigabytes (no mmap/trim thresholds,
+    one arena), as weightctl does: call it first thing in a loader process.
+    It changes malloc for the whole process, so it is not done on import."""
+    _core.tune_malloc()
+
+
 def list_models(target: str) -> List["_core.ModelSummary"]:
     """Every model of the server at ``target`` ("host:port" or a URI's target)."""
     return _connect(target, 1, 1).list_models()
@@ -175,6 +182,8 @@ def _shard_selection(shard: Union[Shard, Callable, None], name: str,
         return []
     if callable(shard) and not isinstance(shard, Shard):
         return shard(name, list(shape)) or []
+    if shard.world < 1 or not 0 <= shard.rank < shard.world:
+        raise ValueError(f"{shard}: need world >= 1 and 0 <= rank < world")
     rank = len(shape)
     dim = shard.dim + rank if shard.dim < 0 else shard.dim
     if not 0 <= dim < rank or shape[dim] % shard.world != 0:
@@ -267,22 +276,28 @@ def iter_tensors(uri: str, framework: str = "np", device: Union[str, int] = "cpu
 
     def start(k):
         out: Dict[str, Any] = {}
-        th = threading.Thread(target=fetch, args=(batches[k], out), daemon=True)
+        th = threading.Thread(target=fetch, args=(batches[k], out),
+                              name="weightserver-prefetch")
         th.start()
         return th, out
 
     pending = start(0)
-    for k in range(len(batches)):
-        th, out = pending
-        th.join()
-        if "error" in out:
-            raise out["error"]
-        if k + 1 < len(batches):
-            pending = start(k + 1)
-        table = out.pop("table")
-        for i in range(len(table)):
-            yield table.name(i), _view(table, i, fw)
-        del table
+    try:
+        for k in range(len(batches)):
+            th, out = pending
+            th.join()
+            if "error" in out:
+                raise out["error"]
+            if k + 1 < len(batches):
+                pending = start(k + 1)
+            table = out.pop("table")
+            for i in range(len(table)):
+                yield table.name(i), _view(table, i, fw)
+            del table
+    finally:
+        # A consumer that stops early (or an error) still waits for the batch
+        # in flight, so no fetch outlives the generator.
+        pending[0].join()
 
 
 # -- safe_open ----------------------------------------------------------------
@@ -310,6 +325,9 @@ def _normalize(key, shape: List[int]) -> Tuple[Selection, List[int]]:
                     f"slice is contiguous ranges; take [::{k.step}] of the result)")
             start, stop, _ = k.indices(n)
             sel.append([(start, max(start, stop))])
+        elif isinstance(k, bool):
+            raise TypeError(f"dimension {d}: a bool index is a mask in numpy; "
+                            f"masks are not supported")
         elif isinstance(k, int) or hasattr(k, "__index__"):
             i = int(k.__index__())
             if i < -n or i >= n:
