@@ -10,8 +10,6 @@
 // a payload decodes to exactly those fields and bytes.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -19,16 +17,14 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/slice.h>
 
+#include "fuzz/check.h"
 #include "wire/chunk_codec.h"
 
 namespace weightserver::wire {
 namespace {
 
 void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "chunk_fuzzer: invariant broken: %s\n", what);
-    std::abort();
-  }
+  fuzz::Check(ok, "chunk_fuzzer", what);
 }
 
 constexpr uint64_t kMaxPayload = uint64_t{1} << 20;

@@ -10,8 +10,6 @@
 // and metadata.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <string>
 #include <tuple>
@@ -20,15 +18,13 @@
 #include "absl/types/span.h"
 #include "format/header.h"
 #include "format/writer.h"
+#include "fuzz/check.h"
 
 namespace weightserver::format {
 namespace {
 
 void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "header_fuzzer: invariant broken: %s\n", what);
-    std::abort();
-  }
+  fuzz::Check(ok, "header_fuzzer", what);
 }
 
 using Key = std::tuple<std::string, DType, std::vector<uint64_t>>;

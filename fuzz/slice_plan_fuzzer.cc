@@ -14,10 +14,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
+#include "fuzz/check.h"
 #include "weightserver/format/dtype.h"
 #include "weightserver/format/slice.h"
 
@@ -25,10 +24,7 @@ namespace weightserver::format {
 namespace {
 
 void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "slice_plan_fuzzer: invariant broken: %s\n", what);
-    std::abort();
-  }
+  fuzz::Check(ok, "slice_plan_fuzzer", what);
 }
 
 // Appends the source element index of every selected element, row-major.

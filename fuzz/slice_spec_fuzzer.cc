@@ -9,22 +9,18 @@
 // name and selection.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "cli/slice_spec.h"
+#include "fuzz/check.h"
 
 namespace weightserver::cli {
 namespace {
 
 void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "slice_spec_fuzzer: invariant broken: %s\n", what);
-    std::abort();
-  }
+  fuzz::Check(ok, "slice_spec_fuzzer", what);
 }
 
 std::string Spec(const client::Selection& s) {
