@@ -6,8 +6,11 @@
 //
 // Prints "weightserver: listening on HOST:PORT" on stdout once it serves.
 // SIGINT / SIGTERM stop it: no new calls, running streams get
-// --grace_period to finish.
+// --grace_period to finish, then the process exits at once. SIGHUP, SIGUSR1
+// and SIGUSR2 are logged and ignored (SIGHUP will trigger a rescan of the
+// repository once it is live); SIGPIPE is ignored.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -54,12 +57,14 @@ int main(int argc, char** argv) {
     std::cerr << "weightserver: --repo DIR is required\n";
     return 2;
   }
-  // Block the stop signals in every thread; one thread waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the handled signals in every thread; one thread waits for them.
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) {
+    sigaddset(&handled_signals, sig);
+  }
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
 
   weightserver::server::ServerOptions options;
   options.repo = absl::GetFlag(FLAGS_repo);
@@ -96,7 +101,11 @@ int main(int argc, char** argv) {
 
   std::thread waiter([&] {
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    while (sigwait(&handled_signals, &sig) == 0 && sig != SIGINT &&
+           sig != SIGTERM) {
+      LOG(INFO) << "signal " << sig << " (" << strsignal(sig)
+                << "): ignored; SIGTERM or SIGINT stops the daemon";
+    }
     const absl::Duration grace = absl::GetFlag(FLAGS_grace_period);
     LOG(INFO) << "signal " << sig << " (" << strsignal(sig)
               << "): draining: health NOT_SERVING, refusing new calls, "
@@ -115,5 +124,11 @@ int main(int argc, char** argv) {
   (*server)->Wait();
   waiter.join();
   LOG(INFO) << "stopped";
-  return 0;
+  // Exit now, without destructors: every call is finished and nothing is left
+  // to write, but tearing gRPC down (grpc_shutdown from ~Server) joins its
+  // executor threads, one of which may sit in epoll_wait for up to ~10 s.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  _exit(0);
 }
