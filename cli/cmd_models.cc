@@ -53,6 +53,14 @@ void PrintModelText(const client::ModelInfo& model, std::ostream& out) {
                   metadata});
   }
   files.Print(out, "  ");
+  if (!model.extra_files.empty()) {
+    out << "\nother files (" << model.extra_files.size() << "):\n";
+    Table extra({"NAME", "SIZE"}, {false, true});
+    for (const client::ExtraFile& f : model.extra_files) {
+      extra.AddRow({f.name, absl::StrCat(f.size)});
+    }
+    extra.Print(out, "  ");
+  }
   out << "\ntensors (" << model.tensors.size() << ", "
       << HumanBytes(TotalBytes(model)) << "):\n";
   Table tensors({"NAME", "DTYPE", "SHAPE", "FILE", "OFFSET", "LENGTH"},
@@ -92,6 +100,11 @@ nlohmann::ordered_json ModelJson(const client::ModelInfo& model) {
                      {"metadata", metadata}});
   }
   j["files"] = std::move(files);
+  nlohmann::ordered_json extra_files = nlohmann::ordered_json::array();
+  for (const client::ExtraFile& f : model.extra_files) {
+    extra_files.push_back({{"name", f.name}, {"size", f.size}});
+  }
+  j["extra_files"] = std::move(extra_files);
   nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
   for (const client::ModelTensor& t : model.tensors) {
     tensors.push_back({{"name", t.name},

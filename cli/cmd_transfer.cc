@@ -126,8 +126,9 @@ absl::Status RunFetch(const Context& ctx, const ParsedArgs& args) {
                                      ": ", status.message()));
   }
   *ctx.out << (mirror ? "mirrored " : "fetched ")
-           << Summary(plan->tensors.size(), plan->total_bytes, elapsed)
-           << " -> " << *output << "\n";
+           << Summary(plan->tensors.size(), plan->total_bytes, elapsed);
+  if (mirror) *ctx.out << " and " << model.extra_files.size() << " other file(s)";
+  *ctx.out << " -> " << *output << "\n";
   return absl::OkStatus();
 }
 

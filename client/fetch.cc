@@ -26,6 +26,7 @@
 #include "weightserver/client/load_plan.h"
 #include "wire/chunk_codec.h"
 #include "wire/selection.h"
+#include "wire/status.h"
 
 namespace weightserver::client {
 namespace {
@@ -61,14 +62,6 @@ struct FetchState {
     }
   }
 };
-
-bool Retryable(absl::StatusCode code) {
-  return code == absl::StatusCode::kUnavailable ||
-         code == absl::StatusCode::kDataLoss ||
-         code == absl::StatusCode::kAborted ||
-         code == absl::StatusCode::kInternal ||
-         code == absl::StatusCode::kResourceExhausted;
-}
 
 std::string Name(absl::string_view tensor) {
   return absl::StrCat("'", absl::CHexEscape(tensor), "'");
@@ -178,7 +171,7 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
     bool protocol_error = false;
     last = RunOnce(channel, state, open, &protocol_error);
     if (last.ok()) return;
-    if (protocol_error || !Retryable(last.code())) break;
+    if (protocol_error || !wire::IsRetryable(last.code())) break;
   }
   state->Fail(absl::Status(
       last.code(), absl::StrCat("Fetch model '", state->model->name, "': ",

@@ -149,6 +149,9 @@ absl::Status MirrorModel(const Client& client, const ModelInfo& model,
     return absl::PermissionDeniedError(
         absl::StrCat("create directory ", dir, ": ", ec.message()));
   }
+  // The extra files first: they are small, and a name the client refuses
+  // stops the mirror before any weight moved.
+  RETURN_IF_ERROR(client.DownloadExtraFiles(model, dir));
   ASSIGN_OR_RETURN(LoadPlan plan, PlanWholeTensors(model, {}));
   std::vector<OutputFile> outputs(model.files.size());
   for (size_t f = 0; f < model.files.size(); ++f) {

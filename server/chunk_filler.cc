@@ -119,11 +119,10 @@ absl::Status CheckIdentity(const MappedFile& f) {
     return absl::DataLossError(absl::StrCat(f.path(), ": file changed size while served (was ",
                                             id.size, ", now ", st.st_size, ")"));
   }
-  int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                  st.st_mtim.tv_nsec;
-  if (mtime != id.mtime_ns) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(f.path(), ": file modified in place while served"));
+  if (const char* changed = ChangedTime(IdentityOf(st), id)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        f.path(), ": file modified in place while served (", changed,
+        " changed)"));
   }
   return absl::OkStatus();
 }

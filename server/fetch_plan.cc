@@ -8,17 +8,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "util/quote.h"
 #include "util/status_macros.h"
 #include "weightserver/format/slice.h"
 #include "wire/selection.h"
 
 namespace weightserver::server {
 namespace {
-
-std::string Quoted(absl::string_view name) {
-  return absl::StrCat("'", absl::CHexEscape(name.substr(0, 256)),
-                      name.size() > 256 ? "...'" : "'");
-}
 
 // `status` with `prefix` before its message, payloads (format error kinds)
 // kept.
@@ -66,7 +62,7 @@ absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
   }
   if (model == nullptr) {
     return absl::NotFoundError(
-        absl::StrCat("Fetch: no model ", Quoted(request.model())));
+        absl::StrCat("Fetch: no model ", QuoteInput(request.model())));
   }
   const std::string& m = model->name;
   if (!model->servable()) {
@@ -76,7 +72,7 @@ absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
   if (!request.revision().empty() && request.revision() != model->revision) {
     return absl::FailedPreconditionError(absl::StrCat(
         "model '", m, "' changed: requested revision ",
-        Quoted(request.revision()), ", current ", model->revision));
+        QuoteInput(request.revision()), ", current ", model->revision));
   }
   if (request.tensors().empty()) {
     return absl::InvalidArgumentError(
@@ -108,7 +104,7 @@ absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
     auto it = model->tensors.find(tr.name());
     if (it == model->tensors.end()) {
       return absl::NotFoundError(absl::StrCat("model '", m, "': no tensor ",
-                                              Quoted(tr.name())));
+                                              QuoteInput(tr.name())));
     }
     const ServedFile& file = model->files[it->second.file];
     const format::TensorInfo& t = model->tensor(it->second);
@@ -124,7 +120,7 @@ absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
       if (!planned.ok()) {
         return Prefixed(planned.status(),
                         absl::StrCat("model '", m, "': tensor ",
-                                     Quoted(tr.name()), " ",
+                                     QuoteInput(tr.name()), " ",
                                      format::DTypeName(t.dtype), " [",
                                      absl::StrJoin(t.shape, ", "),
                                      "]: selection: "));
@@ -139,7 +135,7 @@ absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
     if (tr.offset() > entry.output_size ||
         tr.limit() > entry.output_size - tr.offset()) {
       return absl::OutOfRangeError(absl::StrCat(
-          "model '", m, "': tensor ", Quoted(tr.name()), ": bytes [",
+          "model '", m, "': tensor ", QuoteInput(tr.name()), ": bytes [",
           tr.offset(), ", ",
           tr.limit() == 0 ? std::string("end")
                           : absl::StrCat(tr.offset() + tr.limit()),

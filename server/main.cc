@@ -43,6 +43,9 @@ ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(60),
           "Cancel a Fetch stream whose client accepts no data for this "
           "long (its flow-control window stays full), freeing its "
           "read-ahead buffers (0: never).");
+ABSL_FLAG(uint64_t, max_extra_file_bytes, 64 << 20,
+          "Largest non-weight file of a model (config.json, tokenizer.json, "
+          "...) served by ReadFile; larger ones are skipped and logged.");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long running streams may take to finish.");
 
@@ -69,6 +72,8 @@ int main(int argc, char** argv) {
   weightserver::server::ServerOptions options;
   options.repo = absl::GetFlag(FLAGS_repo);
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.max_extra_file_bytes =
+      absl::GetFlag(FLAGS_max_extra_file_bytes);
   options.service.max_streams = absl::GetFlag(FLAGS_max_streams);
   options.service.limits.default_chunk_bytes = absl::GetFlag(FLAGS_chunk_bytes);
   options.service.io_threads = absl::GetFlag(FLAGS_io_threads);

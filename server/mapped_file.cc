@@ -20,17 +20,22 @@
 #include "util/log.h"
 
 namespace weightserver::server {
-namespace {
 
 FileIdentity IdentityOf(const struct stat& st) {
   return FileIdentity{static_cast<uint64_t>(st.st_dev),
                       static_cast<uint64_t>(st.st_ino),
                       static_cast<uint64_t>(st.st_size),
                       static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                          st.st_mtim.tv_nsec};
+                          st.st_mtim.tv_nsec,
+                      static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 +
+                          st.st_ctim.tv_nsec};
 }
 
-}  // namespace
+const char* ChangedTime(const FileIdentity& now, const FileIdentity& then) {
+  if (now.mtime_ns != then.mtime_ns) return "mtime";
+  if (now.ctime_ns != then.ctime_ns) return "ctime";
+  return nullptr;
+}
 
 absl::StatusOr<FileIdentity> StatIdentity(const std::string& path) {
   struct stat st;
@@ -179,15 +184,17 @@ absl::Status MappedFile::CheckUnchanged() const {
         absl::StrCat(path_, ": file changed while served (size was ",
                      identity_.size, ", now ", now.size, ")"));
   }
-  if (now.mtime_ns != identity_.mtime_ns) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path_, ": file modified in place while served"));
-  }
   absl::StatusOr<FileIdentity> by_path = StatIdentity(path_);
   if (!by_path.ok() || by_path->inode != identity_.inode ||
       by_path->device != identity_.device) {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, ": file replaced or removed since it was scanned"));
+  }
+  // After the path check: unlinking the old file (a replacement) changes
+  // its ctime too.
+  if (const char* changed = ChangedTime(now, identity_)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path_, ": file modified in place while served (", changed, " changed)"));
   }
   return absl::OkStatus();
 }

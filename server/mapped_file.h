@@ -6,9 +6,13 @@
 // one in a std::shared_ptr<const MappedFile> so that a running Fetch stream
 // keeps the mapping alive after the catalog drops it.
 //
-// The identity (device, inode, size, mtime) is captured when the file is
-// opened; Changed() re-stats the path to tell whether the file was replaced or
-// modified since, which the service checks before streaming from it.
+// The identity (device, inode, size, mtime, ctime) is captured when the file
+// is opened; CheckUnchanged() re-stats it to tell whether the file was
+// replaced or modified since, which the service checks before streaming from
+// it. ctime catches an in-place write that restores the mtime (utimensat
+// itself sets ctime). Its limit: a write that keeps every stat field (only
+// possible by resetting the clock, or on file systems without ctime) is only
+// caught by the CRC cache, for blocks that were checksummed before.
 //
 // Example:
 //   ASSIGN_OR_RETURN(MappedFile f, MappedFile::Open("/models/m/x.safetensors"));
@@ -18,6 +22,7 @@
 #ifndef WEIGHTSERVER_SERVER_MAPPED_FILE_H_
 #define WEIGHTSERVER_SERVER_MAPPED_FILE_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -40,9 +45,17 @@ struct FileIdentity {
   uint64_t inode = 0;
   uint64_t size = 0;
   int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
 
   bool operator==(const FileIdentity&) const = default;
 };
+
+// The identity of the file `st` describes.
+FileIdentity IdentityOf(const struct stat& st);
+
+// "mtime" or "ctime": which of the two differs between `now` and `then`, or
+// nullptr when both are equal (the file's bytes are taken as unchanged).
+const char* ChangedTime(const FileIdentity& now, const FileIdentity& then);
 
 class MappedFile {
  public:

@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "server/model_repository.h"
 #include "util/crc32c.h"
+#include "util/log.h"
 #include "util/status_macros.h"
 
 namespace weightserver::server {
@@ -153,6 +154,70 @@ absl::StatusOr<Index> ReadIndex(const std::string& dir,
   return index;
 }
 
+// True for names of weights in any format, which are never extra files.
+bool IsWeightFile(absl::string_view name) {
+  static constexpr absl::string_view kWeightSuffixes[] = {
+      ".safetensors", ".index.json", ".bin", ".pt", ".pth", ".ckpt",
+      ".gguf", ".ggml", ".h5", ".msgpack", ".onnx", ".tflite", ".npz",
+      ".ot", ".pb", ".mlmodel", ".nemo"};
+  for (absl::string_view suffix : kWeightSuffixes) {
+    if (absl::EndsWith(name, suffix)) return true;
+  }
+  return false;
+}
+
+// Lists the extra files of `dir` into model->extra_files (see
+// model_repository.h for the rules); never fails, skips are logged.
+void LoadExtraFiles(const std::string& root, const std::string& dir,
+                    const RepositoryOptions& options, Model* model) {
+  std::error_code ec;
+  std::vector<ServedExtraFile> found;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (absl::StartsWith(name, ".") || IsWeightFile(name)) continue;
+    std::error_code type_ec;
+    if (it->is_directory(type_ec)) continue;  // Follows symlinks: also skipped.
+    const std::string path = dir + "/" + name;
+    auto skip = [&](absl::string_view why) {
+      LOG(WARNING) << "model " << model->name << ": extra file " << name
+                   << " not served: " << why;
+    };
+    if (absl::Status inside = CheckInsideRoot(root, path, name); !inside.ok()) {
+      skip(inside.message());
+      continue;
+    }
+    if (!it->is_regular_file(type_ec)) {
+      skip("not a regular file");
+      continue;
+    }
+    absl::StatusOr<FileIdentity> id = StatIdentity(path);
+    if (!id.ok()) {
+      skip(id.status().message());
+      continue;
+    }
+    if (id->size > options.max_extra_file_bytes) {
+      skip(absl::StrCat(id->size, " bytes, over the limit of ",
+                        options.max_extra_file_bytes));
+      continue;
+    }
+    found.push_back(ServedExtraFile{name, path, *id});
+  }
+  if (ec) {
+    LOG(WARNING) << "model " << model->name << ": listing " << dir << ": "
+                 << ec.message() << "; extra files may be missing";
+  }
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  if (found.size() > options.max_extra_files) {
+    LOG(WARNING) << "model " << model->name << ": " << found.size()
+                 << " extra files, serving the first "
+                 << options.max_extra_files << " by name";
+    found.resize(options.max_extra_files);
+  }
+  model->extra_files = std::move(found);
+}
+
 // Fills files, tensors and counts; the first problem is returned.
 absl::Status LoadInto(const std::string& root, const std::string& dir,
                       std::vector<std::string> file_names,
@@ -224,11 +289,23 @@ absl::Status LoadInto(const std::string& root, const std::string& dir,
       }
     }
   }
+  LoadExtraFiles(root, dir, options, model);
+  for (const ServedExtraFile& extra : model->extra_files) {
+    mix(extra.name.data(), extra.name.size() + 1);
+    mix(&extra.identity, sizeof(extra.identity));
+  }
   model->revision = absl::StrFormat("%016x", revision);
   return absl::OkStatus();
 }
 
 }  // namespace
+
+const ServedExtraFile* Model::FindExtraFile(absl::string_view name) const {
+  auto it = std::lower_bound(
+      extra_files.begin(), extra_files.end(), name,
+      [](const ServedExtraFile& f, absl::string_view n) { return f.name < n; });
+  return it != extra_files.end() && it->name == name ? &*it : nullptr;
+}
 
 std::shared_ptr<const Model> LoadModel(const std::string& root,
                                        const std::string& dir,
@@ -244,6 +321,7 @@ std::shared_ptr<const Model> LoadModel(const std::string& root,
     model->revision.clear();
     model->files.clear();
     model->tensors.clear();
+    model->extra_files.clear();
   }
   return model;
 }

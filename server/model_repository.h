@@ -8,6 +8,14 @@
 // with model.safetensors.index.json is sharded: its files are the shards the
 // index names, and the index must match the shards' headers exactly.
 //
+// A model's other small regular files (config.json, tokenizer files, chat
+// templates, ...) are its extra files, served by ReadFile: plain files of the
+// model directory itself, not hidden, not weights (*.safetensors, the index,
+// *.bin, *.pt, *.gguf, ... and their *.index.json), at most
+// max_extra_file_bytes each and max_extra_files in all. A symlink is followed
+// only when it stays inside the root. Skipped files are logged. Their
+// identities are part of the model's revision.
+//
 // Every file is validated completely by format/ before it is served (header
 // read with pread, so a hostile file is never faulted in), then mapped. A
 // model with any invalid file, a bad index, a duplicated tensor name or a
@@ -50,6 +58,14 @@ struct TensorLocation {
   uint32_t index = 0;
 };
 
+// One extra file of a model. Opened anew for each ReadFile, which refuses it
+// when its identity no longer matches.
+struct ServedExtraFile {
+  std::string name;  // In the model directory.
+  std::string path;  // dir + "/" + name, as scanned.
+  FileIdentity identity;
+};
+
 struct Model {
   std::string name;
   std::string revision;  // Empty when not servable.
@@ -57,6 +73,7 @@ struct Model {
   bool sharded = false;
   std::string index_metadata_json;  // Compact JSON, sharded models only.
   std::vector<ServedFile> files;    // Sorted by name.
+  std::vector<ServedExtraFile> extra_files;  // Sorted by name.
   absl::flat_hash_map<std::string, TensorLocation> tensors;
   uint64_t tensor_count = 0;
   uint64_t total_tensor_bytes = 0;
@@ -65,12 +82,19 @@ struct Model {
   const format::TensorInfo& tensor(TensorLocation at) const {
     return files[at.file].header.tensors[at.index];
   }
+  // The extra file named `name`, or nullptr.
+  const ServedExtraFile* FindExtraFile(absl::string_view name) const;
 };
 
 struct RepositoryOptions {
   std::string root;
   // Index files larger than this are refused (they are JSON parsed in memory).
   uint64_t max_index_bytes = 64 << 20;
+  // Extra files larger than this are not served (a large tokenizer.json is
+  // ~30 MB).
+  uint64_t max_extra_file_bytes = 64 << 20;
+  // Extra files served per model; the rest (by name) are skipped.
+  size_t max_extra_files = 256;
 };
 
 class ModelRepository {

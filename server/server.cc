@@ -13,11 +13,21 @@
 #include "util/status_macros.h"
 
 namespace weightserver::server {
+namespace {
+
+RepositoryOptions WithRoot(const ServerOptions& options) {
+  RepositoryOptions repository;
+  repository.root = options.repo;
+  repository.max_extra_file_bytes = options.max_extra_file_bytes;
+  return repository;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<ModelRepository> repo,
-                   ModelRepository::Scan({.root = options.repo}));
+                   ModelRepository::Scan(WithRoot(options)));
   std::unique_ptr<Server> server(new Server());
   server->repository_ = std::move(repo);
   ASSIGN_OR_RETURN(server->service_,

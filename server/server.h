@@ -31,6 +31,8 @@ namespace weightserver::server {
 
 struct ServerOptions {
   std::string repo;
+  // RepositoryOptions::max_extra_file_bytes of the scan.
+  uint64_t max_extra_file_bytes = RepositoryOptions().max_extra_file_bytes;
   std::string listen = "127.0.0.1:50051";
   ServiceOptions service;
   // Largest request message accepted (a Fetch naming many tensors).

@@ -10,9 +10,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "weightserver/format/dtype.h"
+#include "server/extra_file_reactor.h"
 #include "server/fetch_reactor.h"
 #include "wire/model_info.h"
 #include "wire/status.h"
+#include "util/quote.h"
 #include "util/status_macros.h"
 
 namespace weightserver::server {
@@ -23,6 +25,9 @@ format::ModelInfo TableOfContents(const Model& model) {
   toc.revision = model.revision;
   toc.sharded = model.sharded;
   toc.index_metadata_json = model.index_metadata_json;
+  for (const ServedExtraFile& extra : model.extra_files) {
+    toc.extra_files.push_back(format::ExtraFile{extra.name, extra.identity.size});
+  }
   toc.tensors.reserve(model.tensor_count);
   for (size_t f = 0; f < model.files.size(); ++f) {
     const ServedFile& file = model.files[f];
@@ -116,8 +121,8 @@ grpc::ServerUnaryReactor* WeightService::GetModel(
     status = absl::FailedPreconditionError(absl::StrCat(
         "model '", model->name, "' is not servable: ", model->error));
   } else {
-    status = absl::NotFoundError(absl::StrCat(
-        "GetModel: no model '", absl::CHexEscape(request.name()), "'"));
+    status = absl::NotFoundError(
+        absl::StrCat("GetModel: no model ", QuoteInput(request.name())));
   }
   reactor->Finish(wire::ToGrpcStatus(status));
   return reactor;
@@ -153,6 +158,49 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
                      .active = &active_streams_,
                      .bytes_sent = &bytes_sent_},
       watchdog_->Watch(context));
+}
+
+grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
+    grpc::CallbackServerContext* /*context*/,
+    const v1::ReadFileRequest* request) {
+  std::shared_ptr<const Model> model = repository_->Find(request->model());
+  if (request->model().empty()) {
+    return FailedExtraFileReactor(
+        absl::InvalidArgumentError("ReadFile: empty model name"));
+  }
+  if (model == nullptr) {
+    return FailedExtraFileReactor(absl::NotFoundError(
+        absl::StrCat("ReadFile: no model ", QuoteInput(request->model()))));
+  }
+  if (!model->servable()) {
+    return FailedExtraFileReactor(absl::FailedPreconditionError(absl::StrCat(
+        "model '", model->name, "' is not servable: ", model->error)));
+  }
+  if (!request->revision().empty() && request->revision() != model->revision) {
+    return FailedExtraFileReactor(absl::FailedPreconditionError(absl::StrCat(
+        "model '", model->name, "' changed: requested revision ",
+        QuoteInput(request->revision()), ", current ", model->revision)));
+  }
+  const ServedExtraFile* file = model->FindExtraFile(request->name());
+  if (file == nullptr) {
+    return FailedExtraFileReactor(absl::NotFoundError(absl::StrCat(
+        "model '", model->name, "': no extra file ",
+        QuoteInput(request->name()), " (GetModel lists them)")));
+  }
+  if (active_streams_.fetch_add(1) >= options_.max_streams) {
+    active_streams_.fetch_sub(1);
+    return FailedExtraFileReactor(absl::ResourceExhaustedError(absl::StrCat(
+        "ReadFile model '", model->name, "': ", options_.max_streams,
+        " streams already running; retry later")));
+  }
+  const FetchLimits& l = options_.limits;
+  const uint32_t chunk_bytes =
+      request->chunk_size_hint() == 0
+          ? l.default_chunk_bytes
+          : std::clamp(request->chunk_size_hint(), l.min_chunk_bytes,
+                       l.max_chunk_bytes);
+  return StartExtraFileReactor(std::move(model), file, chunk_bytes,
+                               &active_streams_, &bytes_sent_);
 }
 
 }  // namespace weightserver::server

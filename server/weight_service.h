@@ -73,6 +73,10 @@ class WeightService final
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Fetch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
+  // Counts against max_streams like Fetch.
+  grpc::ServerWriteReactor<v1::Chunk>* ReadFile(
+      grpc::CallbackServerContext* context,
+      const v1::ReadFileRequest* request) override;
 
   // Fetch streams running now.
   int active_streams() const { return active_streams_.load(); }

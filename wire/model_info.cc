@@ -21,6 +21,11 @@ v1::Model ModelInfoToProto(const format::ModelInfo& model) {
       for (const auto& [k, v] : *file.metadata) (*f->mutable_metadata())[k] = v;
     }
   }
+  for (const format::ExtraFile& file : model.extra_files) {
+    v1::ExtraFile* f = toc.add_extra_files();
+    f->set_name(file.name);
+    f->set_size(file.size);
+  }
   toc.mutable_tensors()->Reserve(static_cast<int>(model.tensors.size()));
   for (const format::ModelTensor& t : model.tensors) {
     v1::TensorInfo* ti = toc.add_tensors();
@@ -49,6 +54,9 @@ format::ModelInfo ModelInfoFromProto(const v1::Model& toc) {
     if (f.has_metadata()) {
       file.metadata.emplace(f.metadata().begin(), f.metadata().end());
     }
+  }
+  for (const v1::ExtraFile& f : toc.extra_files()) {
+    model.extra_files.push_back(format::ExtraFile{f.name(), f.size()});
   }
   model.tensors.reserve(toc.tensors_size());
   for (const v1::TensorInfo& t : toc.tensors()) {

@@ -30,6 +30,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // (details that do not parse are ignored, the status is kept).
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// Whether a client should try a call that failed with `code` again (on a
+// fresh stream, from the last verified byte): the server is draining or
+// overloaded (UNAVAILABLE, RESOURCE_EXHAUSTED), bytes were damaged on the
+// way (DATA_LOSS), or the transport broke the stream (ABORTED, INTERNAL,
+// UNKNOWN: a Weightserver never answers UNKNOWN itself; gRPC reports a
+// stream reset by a dropped connection as UNKNOWN "Stream removed").
+bool IsRetryable(absl::StatusCode code);
+
 }  // namespace weightserver::wire
 
 #endif  // WEIGHTSERVER_WIRE_STATUS_H_

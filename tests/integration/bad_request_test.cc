@@ -129,6 +129,35 @@ TEST_F(BadRequestTest, PathLikeNames) {
   ExpectStillServing();
 }
 
+// Issue 11, item 2: GetModel echoed the whole name, so a 20 KB name made the
+// client fail on its metadata limit (or see a retryable RESOURCE_EXHAUSTED)
+// instead of NOT_FOUND.
+TEST_F(BadRequestTest, AHugeModelNameIsNotFoundWithAShortMessage) {
+  const std::string huge(20000, 'x');
+  grpc::ClientContext ctx;
+  v1::GetModelRequest r;
+  r.set_name(huge);
+  v1::Model m;
+  grpc::Status s = stub_->GetModel(&ctx, r, &m);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("...(20000 bytes)'"));
+  EXPECT_LT(s.error_message().size(), 400u);
+  grpc::Status f = Fetch(Request(huge, "w"));
+  EXPECT_EQ(f.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_LT(f.error_message().size(), 400u);
+  grpc::ClientContext ctx2;
+  v1::ReadFileRequest rf;
+  rf.set_model(huge);
+  rf.set_name(huge);
+  auto reader = stub_->ReadFile(&ctx2, rf);
+  v1::Chunk c;
+  EXPECT_FALSE(reader->Read(&c));
+  grpc::Status g = reader->Finish();
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_LT(g.error_message().size(), 400u);
+  ExpectStillServing();
+}
+
 TEST_F(BadRequestTest, HugeRequestIsRefusedBeforeParsing) {
   v1::FetchRequest r = Request("m", std::string(2 << 20, 'x'));
   EXPECT_EQ(Fetch(r).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);

@@ -4,6 +4,8 @@
 // place while a stream reads it. The stream fails with DATA_LOSS or
 // FAILED_PRECONDITION and a message naming the file; the daemon does not die
 // (no SIGBUS escapes) and goes on serving the other models.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -120,6 +122,28 @@ TEST_P(ChangedFileTest, RewrittenInPlaceWhileServedFailsThatStreamOnly) {
   ASSERT_FALSE(s.ok()) << "bytes of two versions must never be mixed";
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("modified in place"));
+  ExpectOtherModelServed();
+}
+
+// Issue 11, item 4: the same rewrite, with the old mtime put back (touch -r,
+// rsync --times); the identity had no ctime and such streams ended OK with
+// mixed versions.
+TEST_P(ChangedFileTest, RewrittenInPlaceWithTheMtimeRestoredFailsThatStreamOnly) {
+  std::string path = repo_.path() + "/victim/model.safetensors";
+  struct stat before;
+  ASSERT_EQ(stat(path.c_str(), &before), 0);
+  absl::Status s = LoadWhileChanging([&] {
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 50 << 20, SEEK_SET);
+    std::fputs("rewritten", f);
+    std::fclose(f);
+    const struct timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  });
+  ASSERT_FALSE(s.ok()) << "bytes of two versions must never be mixed";
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("(ctime changed)"));
   ExpectOtherModelServed();
 }
 

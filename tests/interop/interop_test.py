@@ -71,6 +71,12 @@ class InteropTest(unittest.TestCase):
                                "model.safetensors.index.json"), "w") as f:
             json.dump({"metadata": {"total_size": total},
                        "weight_map": weight_map}, f, indent=2)
+        cls.extra = {"config.json": b'{"model_type": "llama"}\n',
+                     "tokenizer_config.json": b'{"chat_template": "{{ m }}"}',
+                     "tokenizer.model": os.urandom(200_000)}
+        for name, data in cls.extra.items():
+            with open(os.path.join(cls.repo, "org", "sharded", name), "wb") as f:
+                f.write(data)
         cls.server = subprocess.Popen(
             [ARGS.server, "--repo", cls.repo, "--listen", "127.0.0.1:0"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -109,10 +115,12 @@ class InteropTest(unittest.TestCase):
 
     def test_sharded_mirror_is_byte_identical_and_loads(self):
         out = os.path.join(self.tmp, "mirror_sharded") + "/"
-        self.ctl("fetch", "org/sharded", "-o", out)
+        p = self.ctl("fetch", "org/sharded", "-o", out)
+        self.assertIn("and 3 other file(s)", p.stdout)
         src = os.path.join(self.repo, "org", "sharded")
+        self.assertEqual(sorted(os.listdir(src)), sorted(os.listdir(out)))
         for name in os.listdir(src):
-            if name.endswith(".safetensors"):
+            if name != "model.safetensors.index.json":
                 with open(os.path.join(src, name), "rb") as a, open(out + name, "rb") as b:
                     self.assertEqual(a.read(), b.read(), name)
         with open(out + "model.safetensors.index.json") as f:

@@ -125,7 +125,11 @@ TEST_P(ChunkFillerTest, PoisonedFileIsDataLossEvenWithItsIdentityIntact) {
   ASSERT_EQ(truncate(path_.c_str(), before.st_size), 0);
   const struct timespec times[2] = {before.st_atim, before.st_mtim};
   ASSERT_EQ(utimensat(AT_FDCWD, path_.c_str(), times, 0), 0);
-  ASSERT_OK(file_->CheckUnchanged());  // The identity is as it was...
+  // Size and mtime are as they were; only ctime (which user space cannot
+  // set back) tells, and the poison must win over it: DATA_LOSS, which
+  // stays, not FAILED_PRECONDITION, which invites a retry.
+  EXPECT_THAT(file_->CheckUnchanged(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                                HasSubstr("(ctime changed)")));
   std::string out;
   for (bool mapped : {false, true}) {
     EXPECT_THAT(Fill({{0, 100}}, &out, mapped),  // ...but nothing is served.

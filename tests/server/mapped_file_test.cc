@@ -3,6 +3,8 @@
 // tests/server/mapped_file_test.cc
 #include "server/mapped_file.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <random>
@@ -113,6 +115,30 @@ TEST(MappedFileTest, DetectsRewriteInPlace) {
   WriteBytes(dir.path() + "/f", "abcdeX");  // Same inode, truncated+rewritten.
   EXPECT_THAT(f.CheckUnchanged(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                            HasSubstr("modified in place")));
+}
+
+// Issue 11, item 4: a rewrite in place that puts the old mtime back (as
+// `touch -r` or rsync --times would) was missed when the identity had no
+// ctime: streams ended OK with mixed versions.
+TEST(MappedFileTest, DetectsRewriteInPlaceThatRestoresTheMtime) {
+  TempDir dir;
+  const std::string path = dir.path() + "/f";
+  WriteBytes(path, "abcdef");
+  struct stat before;
+  ASSERT_EQ(stat(path.c_str(), &before), 0);
+  ASSERT_OK_AND_ASSIGN(MappedFile f, MappedFile::Open(path));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  WriteBytes(path, "abcdeX");  // Same inode and size.
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  struct stat after;
+  ASSERT_EQ(stat(path.c_str(), &after), 0);
+  ASSERT_EQ(after.st_size, before.st_size);
+  ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  ASSERT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_THAT(f.CheckUnchanged(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("modified in place while served (ctime")));
 }
 
 TEST(MappedFileTest, DetectsTruncation) {

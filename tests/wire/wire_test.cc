@@ -13,6 +13,20 @@
 namespace weightserver::wire {
 namespace {
 
+TEST(StatusTest, RetryableCodesAreTheTransientOnes) {
+  for (auto c : {absl::StatusCode::kUnavailable, absl::StatusCode::kDataLoss,
+                 absl::StatusCode::kResourceExhausted, absl::StatusCode::kAborted,
+                 absl::StatusCode::kInternal, absl::StatusCode::kUnknown}) {
+    EXPECT_TRUE(IsRetryable(c)) << absl::StatusCodeToString(c);
+  }
+  for (auto c : {absl::StatusCode::kNotFound, absl::StatusCode::kFailedPrecondition,
+                 absl::StatusCode::kInvalidArgument, absl::StatusCode::kOutOfRange,
+                 absl::StatusCode::kPermissionDenied, absl::StatusCode::kCancelled,
+                 absl::StatusCode::kUnauthenticated, absl::StatusCode::kOk}) {
+    EXPECT_FALSE(IsRetryable(c)) << absl::StatusCodeToString(c);
+  }
+}
+
 TEST(StatusTest, OkIsOk) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
@@ -70,6 +84,8 @@ TEST(ModelInfoTest, RoundTripKeepsEverythingAndIndexes) {
                      std::map<std::string, std::string>{{"format", "pt"}}});
   m.tensors.push_back({std::string("w\0x", 3), "BF16", {2, 3}, 0, 48, 12});
   m.tensors.push_back({"s", "F32", {}, 1, 56, 4});
+  m.extra_files.push_back({"config.json", 512});
+  m.extra_files.push_back({"tokenizer.json", 9 << 20});
   format::ModelInfo back = ModelInfoFromProto(ModelInfoToProto(m));
   EXPECT_EQ(back.name, m.name);
   EXPECT_EQ(back.revision, m.revision);
@@ -87,6 +103,11 @@ TEST(ModelInfoTest, RoundTripKeepsEverythingAndIndexes) {
   EXPECT_EQ(w->length, 12u);
   EXPECT_EQ(back.Find("s")->file_index, 1u);
   EXPECT_EQ(back.Find("w"), nullptr);  // Names are bytes, not C strings.
+  ASSERT_EQ(back.extra_files.size(), 2u);
+  EXPECT_EQ(back.extra_files[0].name, "config.json");
+  EXPECT_EQ(back.extra_files[0].size, 512u);
+  EXPECT_EQ(back.extra_files[1].name, "tokenizer.json");
+  EXPECT_EQ(back.extra_files[1].size, 9u << 20);
 }
 
 TEST(ModelInfoTest, SummaryRoundTrip) {

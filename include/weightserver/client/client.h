@@ -44,6 +44,7 @@
 
 namespace weightserver::client {
 
+using format::ExtraFile;
 using format::ModelFile;
 using format::ModelInfo;
 using format::ModelSummary;
@@ -130,6 +131,24 @@ class Client {
   // name the model and tensor.
   absl::Status Fetch(const ModelInfo& model, const LoadPlan& plan,
                      FetchSink& sink) const;
+
+  // The bytes of `model`'s extra file `name` (one of model.extra_files:
+  // config.json, tokenizer.json, ...), every chunk verified, pinned to
+  // model.revision; a broken or corrupt stream is read again (up to
+  // max_attempts). Errors: NOT_FOUND when model.extra_files has no `name`;
+  // FAILED_PRECONDITION when the model or the file changed on the server;
+  // DATA_LOSS when it stays corrupt; otherwise the RPC's status.
+  absl::StatusOr<std::string> ReadFile(const ModelInfo& model,
+                                       absl::string_view name) const;
+
+  // Writes every extra file of `model` into `dir` (created if missing),
+  // each through a temporary file renamed into place, so that `dir` can be
+  // an engine's model path once the weights are loaded. Existing files of
+  // the same names are replaced; nothing else in `dir` is touched.
+  // Errors: INVALID_ARGUMENT when the server lists a name that is not a
+  // plain file name (nothing is written then); ReadFile's; file errors.
+  absl::Status DownloadExtraFiles(const ModelInfo& model,
+                                  const std::string& dir) const;
 
   const ClientOptions& options() const { return options_; }
   const std::string& target() const { return target_; }

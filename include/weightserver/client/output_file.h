@@ -18,7 +18,7 @@
 //   ASSIGN_OR_RETURN(Selection rows, ShardDim({32000, 4096}, 0, rank, 8));
 //   ASSIGN_OR_RETURN(LoadPlan mine, PlanLoad(toc, {{"lm_head.weight", rows}}));
 //   RETURN_IF_ERROR(FetchToFile(*client, toc, mine, "rank.safetensors"));
-//   // The model's own files (shards + model.safetensors.index.json):
+//   // The model's own files (config, tokenizer, shards, the index):
 //   RETURN_IF_ERROR(MirrorModel(*client, toc, "out_dir"));
 //
 // Thread-safety: functions; concurrent calls must use different paths.
@@ -44,9 +44,11 @@ absl::Status FetchToFile(const Client& client, const ModelInfo& model,
                          const LoadPlan& plan, const std::string& path);
 
 // Recreates the model's own files in directory `dir` (created if missing):
-// each .safetensors file with its tensors and metadata, and for a sharded
-// model its model.safetensors.index.json (metadata + weight_map), so that
-// transformers or vLLM can load the directory. Errors as FetchToFile.
+// its extra files (config.json, tokenizer files, ...: Client::
+// DownloadExtraFiles), each .safetensors file with its tensors and metadata,
+// and for a sharded model its model.safetensors.index.json (metadata +
+// weight_map), so that transformers or vLLM can load the directory.
+// Errors as FetchToFile and DownloadExtraFiles.
 absl::Status MirrorModel(const Client& client, const ModelInfo& model,
                          const std::string& dir);
 

@@ -39,6 +39,13 @@ struct ModelFile {
   std::optional<std::map<std::string, std::string>> metadata;
 };
 
+// One of a model's other files (config.json, tokenizer.json, ...), read
+// with Client::ReadFile.
+struct ExtraFile {
+  std::string name;   // In the model directory: "config.json".
+  uint64_t size = 0;  // Bytes.
+};
+
 // One tensor of a model.
 struct ModelTensor {
   std::string name;             // Any bytes (may contain NUL).
@@ -59,6 +66,8 @@ struct ModelInfo {
   bool sharded = false;              // Has a model.safetensors.index.json.
   // The index's "metadata" object as JSON text ("" when not sharded).
   std::string index_metadata_json;
+  // The model's non-weight files, sorted by name.
+  std::vector<ExtraFile> extra_files;
 
   // The tensor named `name`, or nullptr. Needs Reindex() after `tensors`
   // changed (the wire and server conversions call it).

@@ -1,0 +1,149 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/extra_file_reactor.cc
+#include "server/extra_file_reactor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "util/crc32c.h"
+#include "util/errno_status.h"
+#include "wire/status.h"
+
+namespace weightserver::server {
+namespace {
+
+class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
+ public:
+  ExtraFileReactor(std::shared_ptr<const Model> model,
+                   const ServedExtraFile* file, uint32_t chunk_bytes,
+                   std::atomic<int>* active, std::atomic<uint64_t>* bytes_sent)
+      : model_(std::move(model)),
+        file_(file),
+        chunk_bytes_(chunk_bytes),
+        active_(active),
+        bytes_sent_(bytes_sent) {
+    absl::Status opened = Open();
+    if (!opened.ok()) {
+      Finish(wire::ToGrpcStatus(opened));
+      return;
+    }
+    Next();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // The client went away; the call is over.
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client cancelled"));
+      return;
+    }
+    offset_ += static_cast<uint64_t>(chunk_.data().size());
+    sent_ += static_cast<uint64_t>(chunk_.data().size());
+    Next();
+  }
+
+  void OnDone() override {
+    if (fd_ >= 0) close(fd_);
+    bytes_sent_->fetch_add(sent_, std::memory_order_relaxed);
+    active_->fetch_sub(1);
+    delete this;
+  }
+
+ private:
+  std::string Label() const {
+    return absl::StrCat("model '", model_->name, "': extra file ", file_->name);
+  }
+
+  absl::Status Changed() const {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Label(), " changed since the model was scanned (revision ",
+        model_->revision, "); the server serves the new version after a "
+        "restart"));
+  }
+
+  absl::Status Open() {
+    fd_ = open(file_->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      if (errno == ENOENT) return Changed();
+      return ErrnoStatus(errno, "open", Label());
+    }
+    return CheckUnchanged();
+  }
+
+  absl::Status CheckUnchanged() const {
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return ErrnoStatus(errno, "fstat", Label());
+    return IdentityOf(st) == file_->identity ? absl::OkStatus() : Changed();
+  }
+
+  // Reads and writes the next chunk, or finishes.
+  void Next() {
+    const uint64_t size = file_->identity.size;
+    if (offset_ >= size) {
+      Finish(wire::ToGrpcStatus(CheckUnchanged()));
+      return;
+    }
+    const auto n =
+        static_cast<size_t>(std::min<uint64_t>(chunk_bytes_, size - offset_));
+    std::string* data = chunk_.mutable_data();
+    data->resize(n);
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = pread(fd_, data->data() + got, n - got,
+                        static_cast<off_t>(offset_ + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        Finish(wire::ToGrpcStatus(ErrnoStatus(errno, "read", Label())));
+        return;
+      }
+      if (r == 0) {
+        Finish(wire::ToGrpcStatus(Changed()));  // It shrank.
+        return;
+      }
+      got += static_cast<size_t>(r);
+    }
+    chunk_.set_entry(0);
+    chunk_.set_offset(offset_);
+    chunk_.set_crc32c(Crc32c(*data));
+    StartWrite(&chunk_);
+  }
+
+  std::shared_ptr<const Model> model_;  // Keeps file_ alive.
+  const ServedExtraFile* file_;
+  const uint32_t chunk_bytes_;
+  std::atomic<int>* active_;
+  std::atomic<uint64_t>* bytes_sent_;
+  int fd_ = -1;
+  uint64_t offset_ = 0;
+  uint64_t sent_ = 0;
+  v1::Chunk chunk_;
+};
+
+class FailedReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
+ public:
+  explicit FailedReactor(absl::Status status) {
+    Finish(wire::ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
+    std::shared_ptr<const Model> model, const ServedExtraFile* file,
+    uint32_t chunk_bytes, std::atomic<int>* active,
+    std::atomic<uint64_t>* bytes_sent) {
+  return new ExtraFileReactor(std::move(model), file, chunk_bytes, active,
+                              bytes_sent);
+}
+
+grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(absl::Status status) {
+  return new FailedReactor(std::move(status));
+}
+
+}  // namespace weightserver::server

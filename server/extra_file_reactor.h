@@ -1,0 +1,44 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// server/extra_file_reactor.h: the reactor that streams one extra file of a
+// model (config.json, tokenizer.json, ...) for ReadFile.
+//
+// The file is opened when the call starts and refused (FAILED_PRECONDITION)
+// unless its identity (device, inode, size, mtime, ctime) is the one the scan
+// recorded, so a client never gets bytes of another version than the
+// revision it was given; the identity is checked again before the stream
+// ends OK. Chunks are read with pread into one reused buffer of
+// `chunk_bytes` (extra files are small and usually cached), each with its
+// CRC32C, one write in flight: a stream holds one chunk of memory whatever
+// the client does.
+//
+// Thread-safety: gRPC serializes a reactor's callbacks.
+#ifndef WEIGHTSERVER_SERVER_EXTRA_FILE_REACTOR_H_
+#define WEIGHTSERVER_SERVER_EXTRA_FILE_REACTOR_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include <grpcpp/support/server_callback.h>
+
+#include "absl/status/status.h"
+#include "server/model_repository.h"
+#include "weightserver/v1/weightserver.pb.h"
+
+namespace weightserver::server {
+
+// Streams `file` of `model` (which keeps it listed) in chunks of
+// `chunk_bytes`. `active` is decremented, and `bytes_sent` grows by the
+// payload sent, when the stream ends.
+grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
+    std::shared_ptr<const Model> model, const ServedExtraFile* file,
+    uint32_t chunk_bytes, std::atomic<int>* active,
+    std::atomic<uint64_t>* bytes_sent);
+
+// A reactor that finishes at once with `status`.
+grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(absl::Status status);
+
+}  // namespace weightserver::server
+
+#endif  // WEIGHTSERVER_SERVER_EXTRA_FILE_REACTOR_H_
