@@ -1,8 +1,8 @@
 // Copyright 2026 The Weightserver Authors.
 //
 // python/src/core.cc: weightserver._core, the nanobind binding of the C++
-// client. A thin layer: connect, table of contents, plans, loads into host
-// (or GPU) memory, tensor-parallel helpers and model URIs; everything the
+// client. A thin layer: connect, table of contents, extra files, plans,
+// loads into host (or GPU) memory, tensor-parallel helpers and model URIs; everything the
 // Python package adds is in weightserver/*.py, and none of it is logic the
 // C++ client lacks.
 //
@@ -116,6 +116,20 @@ class PyClient {
     return Take(client_->GetModel(name, revision));
   }
 
+  nb::bytes ReadFile(const wc::ModelInfo& model, const std::string& name) const {
+    std::string bytes;
+    {
+      nb::gil_scoped_release unlocked;
+      bytes = Take(client_->ReadFile(model, name));
+    }
+    return nb::bytes(bytes.data(), bytes.size());
+  }
+
+  void DownloadExtraFiles(const wc::ModelInfo& model, const std::string& dir) const {
+    nb::gil_scoped_release unlocked;
+    Check(client_->DownloadExtraFiles(model, dir));
+  }
+
   // Loads `items` (name, selection) of `model` into one block of host memory
   // (device < 0) or of GPU `device`'s memory.
   std::shared_ptr<Table> Load(
@@ -190,6 +204,9 @@ NB_MODULE(_core, m) {
       .def_ro("size", &fmt::ModelFile::size)
       .def_ro("header_size", &fmt::ModelFile::header_size)
       .def_ro("metadata", &fmt::ModelFile::metadata);
+  nb::class_<fmt::ExtraFile>(m, "ExtraFile")
+      .def_ro("name", &fmt::ExtraFile::name)
+      .def_ro("size", &fmt::ExtraFile::size);
   nb::class_<fmt::ModelTensor>(m, "ModelTensor")
       .def_ro("name", &fmt::ModelTensor::name)
       .def_ro("dtype", &fmt::ModelTensor::dtype)
@@ -202,6 +219,7 @@ NB_MODULE(_core, m) {
       .def_ro("revision", &fmt::ModelInfo::revision)
       .def_ro("files", &fmt::ModelInfo::files)
       .def_ro("tensors", &fmt::ModelInfo::tensors)
+      .def_ro("extra_files", &fmt::ModelInfo::extra_files)
       .def_ro("sharded", &fmt::ModelInfo::sharded)
       .def_ro("index_metadata_json", &fmt::ModelInfo::index_metadata_json);
   nb::class_<fmt::ModelSummary>(m, "ModelSummary")
@@ -231,6 +249,8 @@ NB_MODULE(_core, m) {
       .def_prop_ro("target", &PyClient::target)
       .def("list_models", &PyClient::ListModels)
       .def("get_model", &PyClient::GetModel, "name"_a, "revision"_a = "")
+      .def("read_file", &PyClient::ReadFile, "model"_a, "name"_a)
+      .def("download_extra_files", &PyClient::DownloadExtraFiles, "model"_a, "dir"_a)
       .def("load", &PyClient::Load, "model"_a, "items"_a, "device"_a = -1);
 
   m.def("tune_malloc", [] {

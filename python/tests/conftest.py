@@ -47,6 +47,14 @@ def _rng_array(rng, dtype, shape):
     return np.frombuffer(rng.bytes(n), dtype=np.uint8).view(dtype).reshape(shape).copy()
 
 
+# The non-weight files of org/sharded (served by ReadFile).
+EXTRA_FILES = {
+    "config.json": b'{"model_type": "llama", "hidden_size": 24}',
+    "generation_config.json": b'{"do_sample": false}',
+    "tokenizer.json": bytes(range(256)) * 2000,  # Several chunks.
+}
+
+
 def write_models(repo: pathlib.Path):
     """Models with the reference writer: every dtype numpy (with ml_dtypes)
     can hold, a sharded model, and a bigger one for the GIL test."""
@@ -84,6 +92,8 @@ def write_models(repo: pathlib.Path):
     import json
     (repo / "org" / "sharded" / "model.safetensors.index.json").write_text(
         json.dumps({"metadata": {"total_size": 0}, "weight_map": weight_map}))
+    for name, data in EXTRA_FILES.items():
+        (repo / "org" / "sharded" / name).write_bytes(data)
 
     (repo / "big").mkdir()
     save_file({f"t{i}": _rng_array(rng, np.float32, (1024, 1024)) for i in range(32)},

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/python/run_pytest.sh WEIGHTSERVER VENV [PYTEST ARGS...]: the Python
 # SDK's tests (python/tests) against the real daemon. Makes VENV (once) with
-# the test dependencies (torch included: these tests are never skipped),
+# the test dependencies (torch and transformers included: these tests are
+# never skipped),
 # pip-installs ./python into it (rebuilt when the sources changed), runs
 # pytest.
 set -euo pipefail
@@ -17,10 +18,10 @@ pip_install() {
   done
   return 1
 }
-if ! "$venv/bin/python" -c "import torch, safetensors, ml_dtypes, pytest, nanobind, scikit_build_core" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import torch, transformers, safetensors, ml_dtypes, pytest, nanobind, scikit_build_core" 2>/dev/null; then
   rm -rf "$venv"
   python3 -m venv "$venv"
-  pip_install numpy ml_dtypes "safetensors>=0.4" pytest torch \
+  pip_install numpy ml_dtypes "safetensors>=0.4" pytest torch "transformers>=4.45" \
     "nanobind>=2.0" "scikit-build-core>=0.10"
 fi
 # The package, built against this checkout without build isolation (the venv

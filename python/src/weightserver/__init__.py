@@ -35,6 +35,7 @@ from ._errors import WeightserverError
 __all__ = [
     "WeightserverError", "Shard", "ModelUri", "parse_uri", "safe_open", "load",
     "iter_tensors", "shard_dim", "shard_fused", "list_models", "tune_malloc",
+    "download_config", "read_file",
 ]
 __version__ = "0.2.0"
 
@@ -300,6 +301,33 @@ def iter_tensors(uri: str, framework: str = "np", device: Union[str, int] = "cpu
         pending[0].join()
 
 
+# -- the model's other files ----------------------------------------------------
+
+def download_config(uri: str, dir: Union[str, "os.PathLike[str]"]) -> str:
+    """Writes the model's non-weight files (config.json, generation_config.json,
+    tokenizer files, chat templates, ...: everything the server lists but the
+    weights) into ``dir`` (created if missing), each verified and renamed into
+    place. Returns ``dir`` as a string, ready to be an engine's model path::
+
+        path = ws.download_config(uri, "/tmp/llama")
+        config = transformers.AutoConfig.from_pretrained(path)
+
+    Raises WeightserverError (e.g. FAILED_PRECONDITION when a file changed on
+    the server since its table of contents was read).
+    """
+    import os
+    path = os.fspath(dir)
+    m = _Model(uri, 1, 1)
+    m.client.download_extra_files(m.info, path)
+    return path
+
+
+def read_file(uri: str, name: str) -> bytes:
+    """The bytes of one of the model's non-weight files (``"config.json"``)."""
+    m = _Model(uri, 1, 1)
+    return m.client.read_file(m.info, name)
+
+
 # -- safe_open ----------------------------------------------------------------
 
 def _normalize(key, shape: List[int]) -> Tuple[Selection, List[int]]:
@@ -413,6 +441,14 @@ class safe_open:
                 seen = True
                 merged.update(f.metadata)
         return merged if seen else None
+
+    def extra_files(self) -> List[str]:
+        """The model's non-weight files (config.json, tokenizer.json, ...)."""
+        return [f.name for f in self._model.info.extra_files]
+
+    def read_file(self, name: str) -> bytes:
+        """One of ``extra_files()``, verified, of the pinned revision."""
+        return self._model.client.read_file(self._model.info, name)
 
     def get_tensor(self, name: str):
         """The whole tensor ``name``, verified."""

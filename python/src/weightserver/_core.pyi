@@ -10,6 +10,10 @@ class ModelFile:
     header_size: int
     metadata: Optional[Dict[str, str]]
 
+class ExtraFile:
+    name: str
+    size: int
+
 class ModelTensor:
     name: str
     dtype: str
@@ -23,6 +27,7 @@ class ModelInfo:
     revision: str
     files: List[ModelFile]
     tensors: List[ModelTensor]
+    extra_files: List[ExtraFile]
     sharded: bool
     index_metadata_json: str
 
@@ -52,6 +57,8 @@ class Client:
                  chunk_bytes: int = 1048576, timeout_s: float = 60.0) -> None: ...
     def list_models(self) -> List[ModelSummary]: ...
     def get_model(self, name: str, revision: str = "") -> ModelInfo: ...
+    def read_file(self, model: ModelInfo, name: str) -> bytes: ...
+    def download_extra_files(self, model: ModelInfo, dir: str) -> None: ...
     def load(self, model: ModelInfo, items: List[Tuple[str, Selection]],
              device: int = -1) -> Table: ...
 

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+# Copyright 2026 The Weightserver Authors.
+#
+# bench/python_bench.py: the Python SDK's rows, side by side with weightctl.
+#
+#   PY=build/python-venv/bin/python   # a Python with `weightserver` installed
+#   $PY bench/python_bench.py [--build build] [--size-gib 2] [--runs 5]
+#   $PY bench/python_bench.py --smoke     # seconds; run by the python.sdk tests
+#
+# In one run, on loopback with the page cache warm, alternated A/B/C so the
+# machine's noise is shared:
+#   1. `weightctl load MODEL` (a fresh process, into host memory, verified);
+#   2. `ws.load(uri, framework="np")` in a fresh Python process;
+#   3. `ws.load(uri, framework="pt")` the same;
+#      each as GB/s of tensor bytes over the load's own time (connect,
+#      GetModel, fetch, verify; as weightctl reports it, and timed around
+#      ws.load in Python: interpreter start-up and the imports of numpy,
+#      ml_dtypes and torch are left out), and the ratios 2/1 and 3/1 (medians);
+#   4. the GIL: the longest pause of a Python thread that ticks every 1 ms
+#      while ws.load runs in the main thread, against the load's duration
+#      (a load holding the GIL while bytes move would pause it throughout);
+#   5. get_slice of a 1/8 column shard of every 2-D tensor: bytes on the
+#      loopback interface over the shard's bytes.
+# Prints a table and writes python_results.json under --out.
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_bench import GB, Server, loopback_bytes, make_model, model_files, run_timed, warm  # noqa: E402
+
+LOAD = r"""
+import sys, time, weightserver as ws
+import numpy, ml_dtypes  # BF16 views need ml_dtypes: ~1 s to import cold.
+if sys.argv[2] == "pt":
+    import torch
+ws.tune_malloc()
+t0 = time.perf_counter()
+d = ws.load(sys.argv[1], framework=sys.argv[2])
+n = sum(t.nbytes if hasattr(t, "nbytes") else t.numel() * t.element_size() for t in d.values())
+print(n, time.perf_counter() - t0)
+"""
+
+
+def gil_pause(uri):
+    """(longest pause of a Python thread ticking every 1 ms while ws.load
+    runs in the main thread, that load's duration), in seconds. A load that
+    held the GIL while bytes move would pause the thread for about the whole
+    load."""
+    import weightserver as ws
+    stop, gaps = threading.Event(), []
+
+    def tick():
+        last = time.perf_counter()
+        while not stop.is_set():
+            time.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    th = threading.Thread(target=tick)
+    th.start()
+    time.sleep(0.01)
+    del gaps[:]
+    t0 = time.perf_counter()
+    d = ws.load(uri, framework="np")
+    took = time.perf_counter() - t0
+    stop.set()
+    th.join()
+    del d
+    return max(gaps), took
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--out", default=None, help="default BUILD/bench-python")
+    ap.add_argument("--size-gib", type=float, default=2.0)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--smoke", action="store_true")
+    a = ap.parse_args()
+    if a.smoke:
+        a.size_gib, a.runs = 0.0625, 1
+    import weightserver as ws
+    build = os.path.abspath(a.build)
+    out = os.path.abspath(a.out or os.path.join(build, "bench-python" + ("-smoke" if a.smoke else "")))
+    models = os.path.join(out, "models")
+    os.makedirs(models, exist_ok=True)
+    size_mib = int(a.size_gib * 1024)
+    name = "bench-%dmib" % size_mib
+    make_model(os.path.join(build, "tools", "ws_make_model"), os.path.join(models, name), size_mib)
+    warm(model_files(os.path.join(models, name)))
+    ctl = os.path.join(build, "cli", "weightctl")
+    server = Server(os.path.join(build, "server", "weightserver"), models,
+                    os.path.join(out, "server.log"))
+    res = {"size_gib": a.size_gib, "runs": a.runs, "python": sys.version.split()[0],
+           "numpy": __import__("numpy").__version__}
+    try:
+        import torch
+        res["torch"] = torch.__version__
+        uri = "weightserver://%s/%s" % (server.addr, name)
+        rates = {"weightctl": [], "np": [], "pt": []}
+        tensor_bytes = None
+        run_timed([ctl, "--server", server.addr, "load", name])  # Warm-up.
+        for _ in range(a.runs):
+            _, _, text = run_timed([ctl, "--server", server.addr, "load", name])
+            m = re.search(r"loaded \d+ tensors, .* in ([\d.]+) s", text)
+            if not m:
+                raise RuntimeError("unexpected weightctl output: " + text)
+            rates["weightctl"].append(float(m.group(1)))
+            for fw in ("np", "pt"):
+                _, _, text = run_timed([sys.executable, "-c", LOAD, uri, fw])
+                n, took = text.split()
+                assert tensor_bytes in (None, int(n)), (tensor_bytes, n)
+                tensor_bytes = int(n)
+                rates[fw].append(float(took))
+        for k, walls in rates.items():
+            res["%s_gbps" % k] = statistics.median(tensor_bytes / w / GB for w in walls)
+        res["tensor_bytes"] = tensor_bytes
+        res["np_vs_weightctl"] = res["np_gbps"] / res["weightctl_gbps"]
+        res["pt_vs_weightctl"] = res["pt_gbps"] / res["weightctl_gbps"]
+        pauses = [gil_pause(uri) for _ in range(max(3, a.runs))]
+        res["gil_longest_pause_s"] = statistics.median(p for p, _ in pauses)
+        res["gil_load_s"] = statistics.median(t for _, t in pauses)
+        res["gil_pause_over_load"] = res["gil_longest_pause_s"] / res["gil_load_s"]
+
+        ratios = []
+        for _ in range(a.runs):
+            with ws.safe_open(uri) as f:
+                shard = 0
+                lo0 = loopback_bytes()
+                for k in f.offset_keys():
+                    s = f.get_slice(k)
+                    shape = s.get_shape()
+                    if len(shape) == 2 and shape[1] % 8 == 0:
+                        w = shape[1] // 8
+                        shard += s[:, w:2 * w].nbytes
+                ratios.append((loopback_bytes() - lo0) / shard)
+        res["get_slice_wire_over_shard"] = statistics.median(ratios)
+    finally:
+        res["server_exit"] = server.stop()
+    with open(os.path.join(out, "python_results.json"), "w") as f:
+        json.dump(res, f, indent=2)
+    rows = [
+        ("weightctl load (its reported time)", "%.2f GB/s" % res["weightctl_gbps"]),
+        ("ws.load framework=np (fresh process)", "%.2f GB/s  %.2fx weightctl" % (res["np_gbps"], res["np_vs_weightctl"])),
+        ("ws.load framework=pt (fresh process)", "%.2f GB/s  %.2fx weightctl" % (res["pt_gbps"], res["pt_vs_weightctl"])),
+        ("longest pause of a Python thread (1 ms ticks)",
+         "%.1f ms during a %.0f ms ws.load (%.3f of it)" % (
+             1e3 * res["gil_longest_pause_s"], 1e3 * res["gil_load_s"], res["gil_pause_over_load"])),
+        ("get_slice 1/8 columns: wire / shard", "%.4f" % res["get_slice_wire_over_shard"]),
+    ]
+    print("\nPython SDK, %.2f GiB model, median of %d (python %s, numpy %s, torch %s)"
+          % (a.size_gib, a.runs, res["python"], res["numpy"], res["torch"]))
+    for k, v in rows:
+        print("  %-42s %s" % (k, v))
+    return 0 if res["server_exit"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
