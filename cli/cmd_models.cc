@@ -57,7 +57,7 @@ void PrintModelText(const client::ModelInfo& model, std::ostream& out) {
     out << "\nother files (" << model.extra_files.size() << "):\n";
     Table extra({"NAME", "SIZE"}, {false, true});
     for (const client::ExtraFile& f : model.extra_files) {
-      extra.AddRow({f.name, absl::StrCat(f.size)});
+      extra.AddRow({PrintableName(f.name), absl::StrCat(f.size)});
     }
     extra.Print(out, "  ");
   }

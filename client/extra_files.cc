@@ -39,11 +39,15 @@ absl::Status CheckFileName(absl::string_view name) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(const std::string& path,
+absl::Status WriteFileAtomically(const std::string& dir, const std::string& name,
                                  const std::string& bytes) {
-  const std::string tmp = absl::StrCat(path, ".tmp-", getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus(errno, "create", tmp);
+  const std::string path = dir + "/" + name;
+  // mkstemp: a fresh name, created O_EXCL, so a symlink planted in a shared
+  // directory is never written through, and two writers never share it.
+  std::string tmp = absl::StrCat(dir, "/.", name, ".tmp-XXXXXX");
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) return ErrnoStatus(errno, "create a temporary file in", dir);
+  fchmod(fd, 0644);
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
@@ -82,6 +86,12 @@ absl::StatusOr<std::string> Client::ReadFile(const ModelInfo& model,
                                             "' lists no extra file ",
                                             QuoteInput(name)));
   }
+  if (listed->size > static_cast<uint64_t>(options_.max_receive_bytes)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "model '", model.name, "' lists extra file ", QuoteInput(listed->name),
+        " of ", listed->size, " bytes, over this client's max_receive_bytes (",
+        options_.max_receive_bytes, ")"));
+  }
   const std::string label =
       absl::StrCat("ReadFile of model '", model.name, "' file ",
                    QuoteInput(listed->name), " from ", target_);
@@ -93,8 +103,11 @@ absl::StatusOr<std::string> Client::ReadFile(const ModelInfo& model,
   absl::Status last;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + options_.unary_timeout));
+    // unary_timeout, plus a second per MiB: a 64 MiB tokenizer on a slow
+    // link is not cut at 60 s.
+    context.set_deadline(absl::ToChronoTime(
+        absl::Now() + options_.unary_timeout +
+        absl::Seconds(static_cast<int64_t>(listed->size >> 20))));
     std::unique_ptr<grpc::ClientReader<v1::Chunk>> reader =
         channels_->stub->ReadFile(&context, request);
     std::string bytes;
@@ -150,7 +163,7 @@ absl::Status Client::DownloadExtraFiles(const ModelInfo& model,
   for (const ExtraFile& f : model.extra_files) {
     absl::StatusOr<std::string> bytes = ReadFile(model, f.name);
     if (!bytes.ok()) return bytes.status();
-    if (absl::Status s = WriteFileAtomically(dir + "/" + f.name, *bytes);
+    if (absl::Status s = WriteFileAtomically(dir, f.name, *bytes);
         !s.ok()) {
       return s;
     }

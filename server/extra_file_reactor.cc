@@ -23,12 +23,14 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
  public:
   ExtraFileReactor(std::shared_ptr<const Model> model,
                    const ServedExtraFile* file, uint32_t chunk_bytes,
-                   std::atomic<int>* active, std::atomic<uint64_t>* bytes_sent)
+                   std::atomic<int>* active, std::atomic<uint64_t>* bytes_sent,
+                   std::shared_ptr<StallWatch> watch)
       : model_(std::move(model)),
         file_(file),
         chunk_bytes_(chunk_bytes),
         active_(active),
-        bytes_sent_(bytes_sent) {
+        bytes_sent_(bytes_sent),
+        watch_(std::move(watch)) {
     absl::Status opened = Open();
     if (!opened.ok()) {
       Finish(wire::ToGrpcStatus(opened));
@@ -38,6 +40,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   }
 
   void OnWriteDone(bool ok) override {
+    watch_->WriteDone();
     if (!ok) {  // The client went away; the call is over.
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client cancelled"));
       return;
@@ -48,6 +51,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   }
 
   void OnDone() override {
+    watch_->Detach();
     if (fd_ >= 0) close(fd_);
     bytes_sent_->fetch_add(sent_, std::memory_order_relaxed);
     active_->fetch_sub(1);
@@ -67,7 +71,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   }
 
   absl::Status Open() {
-    fd_ = open(file_->path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd_ = open(file_->path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ < 0) {
       if (errno == ENOENT) return Changed();
       return ErrnoStatus(errno, "open", Label());
@@ -78,7 +82,9 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   absl::Status CheckUnchanged() const {
     struct stat st;
     if (fstat(fd_, &st) != 0) return ErrnoStatus(errno, "fstat", Label());
-    return IdentityOf(st) == file_->identity ? absl::OkStatus() : Changed();
+    return S_ISREG(st.st_mode) && IdentityOf(st) == file_->identity
+               ? absl::OkStatus()
+               : Changed();
   }
 
   // Reads and writes the next chunk, or finishes.
@@ -110,6 +116,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
     chunk_.set_entry(0);
     chunk_.set_offset(offset_);
     chunk_.set_crc32c(Crc32c(*data));
+    watch_->WriteStarted();
     StartWrite(&chunk_);
   }
 
@@ -119,6 +126,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   std::atomic<int>* active_;
   std::atomic<uint64_t>* bytes_sent_;
   int fd_ = -1;
+  const std::shared_ptr<StallWatch> watch_;
   uint64_t offset_ = 0;
   uint64_t sent_ = 0;
   v1::Chunk chunk_;
@@ -137,9 +145,9 @@ class FailedReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
 grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
     std::shared_ptr<const Model> model, const ServedExtraFile* file,
     uint32_t chunk_bytes, std::atomic<int>* active,
-    std::atomic<uint64_t>* bytes_sent) {
+    std::atomic<uint64_t>* bytes_sent, std::shared_ptr<StallWatch> watch) {
   return new ExtraFileReactor(std::move(model), file, chunk_bytes, active,
-                              bytes_sent);
+                              bytes_sent, std::move(watch));
 }
 
 grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(absl::Status status) {

@@ -10,7 +10,11 @@
 // ends OK. Chunks are read with pread into one reused buffer of
 // `chunk_bytes` (extra files are small and usually cached), each with its
 // CRC32C, one write in flight: a stream holds one chunk of memory whatever
-// the client does.
+// the client does, and the StallWatchdog cancels it when its client stops
+// reading (as a Fetch stream). The file is opened O_NONBLOCK (a FIFO
+// swapped in after the scan cannot block a gRPC thread) and must still be a
+// regular file. The reads run on gRPC's callback threads: extra files are
+// small and usually in the page cache.
 //
 // Thread-safety: gRPC serializes a reactor's callbacks.
 #ifndef WEIGHTSERVER_SERVER_EXTRA_FILE_REACTOR_H_
@@ -24,17 +28,19 @@
 
 #include "absl/status/status.h"
 #include "server/model_repository.h"
+#include "server/stall_watchdog.h"
 #include "weightserver/v1/weightserver.pb.h"
 
 namespace weightserver::server {
 
 // Streams `file` of `model` (which keeps it listed) in chunks of
 // `chunk_bytes`. `active` is decremented, and `bytes_sent` grows by the
-// payload sent, when the stream ends.
+// payload sent, when the stream ends. `watch` times each write; the reactor
+// detaches it in OnDone.
 grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
     std::shared_ptr<const Model> model, const ServedExtraFile* file,
     uint32_t chunk_bytes, std::atomic<int>* active,
-    std::atomic<uint64_t>* bytes_sent);
+    std::atomic<uint64_t>* bytes_sent, std::shared_ptr<StallWatch> watch);
 
 // A reactor that finishes at once with `status`.
 grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(absl::Status status);

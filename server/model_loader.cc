@@ -180,8 +180,8 @@ void LoadExtraFiles(const std::string& root, const std::string& dir,
     if (it->is_directory(type_ec)) continue;  // Follows symlinks: also skipped.
     const std::string path = dir + "/" + name;
     auto skip = [&](absl::string_view why) {
-      LOG(WARNING) << "model " << model->name << ": extra file " << name
-                   << " not served: " << why;
+      LOG(WARNING) << "model " << model->name << ": extra file '"
+                   << absl::CHexEscape(name) << "' not served: " << why;
     };
     if (absl::Status inside = CheckInsideRoot(root, path, name); !inside.ok()) {
       skip(inside.message());

@@ -161,7 +161,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
 }
 
 grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
-    grpc::CallbackServerContext* /*context*/,
+    grpc::CallbackServerContext* context,
     const v1::ReadFileRequest* request) {
   std::shared_ptr<const Model> model = repository_->Find(request->model());
   if (request->model().empty()) {
@@ -200,7 +200,8 @@ grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
           : std::clamp(request->chunk_size_hint(), l.min_chunk_bytes,
                        l.max_chunk_bytes);
   return StartExtraFileReactor(std::move(model), file, chunk_bytes,
-                               &active_streams_, &bytes_sent_);
+                               &active_streams_, &bytes_sent_,
+                               watchdog_->Watch(context));
 }
 
 }  // namespace weightserver::server

@@ -51,7 +51,7 @@ def _rng_array(rng, dtype, shape):
 EXTRA_FILES = {
     "config.json": b'{"model_type": "llama", "hidden_size": 24}',
     "generation_config.json": b'{"do_sample": false}',
-    "tokenizer.json": bytes(range(256)) * 2000,  # Several chunks.
+    "tokenizer.json": bytes(range(256)) * 12000,  # 3 MB: several 1 MiB chunks.
 }
 
 

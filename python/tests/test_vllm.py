@@ -130,7 +130,13 @@ def test_bad_configurations_fail_at_construction(vllm, server, monkeypatch):
         make({"uri": "http://not-a-weightserver/x"})
     assert e.value.code == "INVALID_ARGUMENT"
     monkeypatch.setenv("WEIGHTSERVER_URI", server.uri("org/sharded"))
-    assert make(None).uri == server.uri("org/sharded")
+    rev = ws.model_revision(server.uri("org/sharded"))
+    # Pinned: config and weights of one revision.
+    assert make(None).uri == server.uri("org/sharded") + "@" + rev
+    assert make({"uri": server.uri("org/sharded") + "@" + rev}).uri.count("@") == 1
+    with pytest.raises(ws.WeightserverError) as e:
+        make({"uri": server.uri("org/sharded") + "@0000000000000000"})
+    assert e.value.code == "FAILED_PRECONDITION"
 
 
 def test_without_vllm_register_says_what_is_missing(monkeypatch):
@@ -139,5 +145,8 @@ def test_without_vllm_register_says_what_is_missing(monkeypatch):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm fails.
     mod = importlib.import_module("weightserver.vllm")
+    # vLLM runs every installed plugin: an old vLLM must still start.
+    with pytest.warns(UserWarning, match="needs vLLM >= 0.10.2"):
+        assert mod.register() is None
     with pytest.raises(ImportError, match="needs vLLM >= 0.10.2"):
-        mod.register()
+        mod._make_loader_class()

@@ -143,7 +143,9 @@ TEST_P(ChangedFileTest, RewrittenInPlaceWithTheMtimeRestoredFailsThatStreamOnly)
   });
   ASSERT_FALSE(s.ok()) << "bytes of two versions must never be mixed";
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
-  EXPECT_THAT(std::string(s.message()), HasSubstr("(ctime changed)"));
+  // "(ctime changed)" unless the server looked between the write and the
+  // utimensat; tests/server/mapped_file_test.cc pins the ctime case.
+  EXPECT_THAT(std::string(s.message()), HasSubstr("modified in place"));
   ExpectOtherModelServed();
 }
 

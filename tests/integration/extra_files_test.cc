@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
@@ -22,6 +25,7 @@
 #include "tests/testing/test_models.h"
 #include "weightserver/client/client.h"
 #include "weightserver/client/output_file.h"
+#include "weightserver/v1/weightserver.grpc.pb.h"
 
 namespace weightserver {
 namespace {
@@ -58,7 +62,8 @@ class ExtraFilesTest : public ::testing::Test {
     tokenizer_ = RandomBytes(300 << 10, 7);  // Several 64 KiB chunks.
     WriteBytes(m + "/tokenizer.json", tokenizer_);
     WriteBytes(m + "/empty.txt", "");
-    WriteBytes(m + "/big.bin.txt", std::string(5000, 'x'));  // Over the cap.
+    WriteBytes(m + "/notes.txt", std::string(5000, 'x'));
+    WriteBytes(m + "/huge.txt", std::string(400 << 10, 'x'));  // Over the cap.
     WriteBytes(m + "/.hidden", "secret");
     WriteBytes(m + "/pytorch_model.bin", "weights in another format");
     WriteBytes(m + "/pytorch_model.bin.index.json", "{}");
@@ -100,13 +105,14 @@ class ExtraFilesTest : public ::testing::Test {
 TEST_F(ExtraFilesTest, GetModelListsThePlainSmallFilesOnly) {
   ASSERT_OK_AND_ASSIGN(client::ModelInfo m, client_->GetModel("org/llama"));
   // Not listed: hidden, other weight formats and their index, a
-  // subdirectory, a symlink out of the repository. big.bin.txt (5000 bytes)
-  // is within 4096 + 300 KiB; the symlink inside the repository is followed.
-  EXPECT_THAT(Names(m), ElementsAre("big.bin.txt", "chat_template.jinja",
-                                    "config.json", "empty.txt",
+  // subdirectory, a symlink out of the repository, huge.txt (400 KiB, over
+  // the cap of 4096 + 300 KiB). The symlink inside the repository is
+  // followed.
+  EXPECT_THAT(Names(m), ElementsAre("chat_template.jinja", "config.json",
+                                    "empty.txt", "notes.txt",
                                     "tokenizer.json"));
   EXPECT_EQ(m.extra_files[4].size, tokenizer_.size());
-  EXPECT_EQ(m.extra_files[3].size, 0u);
+  EXPECT_EQ(m.extra_files[2].size, 0u);
   // The shared chat template is also a model of its own? No: it holds no
   // *.safetensors, so it is not.
   ASSERT_OK_AND_ASSIGN(auto models, client_->ListModels());
@@ -125,6 +131,51 @@ TEST_F(ExtraFilesTest, ReadFileGivesTheExactBytesOverSeveralChunks) {
                        client_->ReadFile(m, "chat_template.jinja"));
   EXPECT_EQ(tmpl, "{{ messages }}");
   EXPECT_GE(server_->service().bytes_sent(), tokenizer_.size());
+  EXPECT_EQ(server_->service().active_streams(), 0);  // Every stream ended.
+}
+
+TEST_F(ExtraFilesTest, AClientListingAHugeSizeIsRefusedBeforeAnyAllocation) {
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo m, client_->GetModel("org/llama"));
+  for (auto& f : m.extra_files) {
+    if (f.name == "config.json") f.size = ~uint64_t{0};
+  }
+  EXPECT_THAT(client_->ReadFile(m, "config.json"),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("max_receive_bytes")));
+}
+
+// A client that stops reading a ReadFile stream loses it after
+// --stall_timeout, as a Fetch stream: it would otherwise hold one of the
+// max_streams slots for good.
+TEST(ExtraFilesStallTest, AClientThatStopsReadingIsCancelled) {
+  TempDir repo;
+  weightserver::testing::WriteModel(repo.path() + "/m", {{"w", DType::kF32, {4}}});
+  WriteBytes(repo.path() + "/m/tokenizer.json", RandomBytes(48 << 20, 3));
+  server::ServerOptions options;
+  options.repo = repo.path();
+  options.listen = "127.0.0.1:0";
+  options.service.stall_timeout = absl::Seconds(1);
+  ASSERT_OK_AND_ASSIGN(auto server, server::Server::Start(options));
+  auto stub = v1::WeightService::NewStub(grpc::CreateChannel(
+      server->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  v1::ReadFileRequest r;
+  r.set_model("m");
+  r.set_name("tokenizer.json");
+  auto reader = stub->ReadFile(&ctx, r);
+  v1::Chunk c;
+  ASSERT_TRUE(reader->Read(&c));  // Then read nothing for a while.
+  for (int i = 0; i < 500 && server->service().stalled_streams() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(server->service().stalled_streams(), 1u);
+  for (int i = 0; i < 250 && server->service().active_streams() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(server->service().active_streams(), 0);
+  while (reader->Read(&c)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
 TEST_F(ExtraFilesTest, FilesNotListedAreNotFound) {

@@ -135,14 +135,16 @@ class Client {
   // The bytes of `model`'s extra file `name` (one of model.extra_files:
   // config.json, tokenizer.json, ...), every chunk verified, pinned to
   // model.revision; a broken or corrupt stream is read again (up to
-  // max_attempts). Errors: NOT_FOUND when model.extra_files has no `name`;
+  // max_attempts). The deadline is unary_timeout plus a second per MiB.
+  // Errors: NOT_FOUND when model.extra_files has no `name`;
+  // RESOURCE_EXHAUSTED when it is listed larger than max_receive_bytes;
   // FAILED_PRECONDITION when the model or the file changed on the server;
   // DATA_LOSS when it stays corrupt; otherwise the RPC's status.
   absl::StatusOr<std::string> ReadFile(const ModelInfo& model,
                                        absl::string_view name) const;
 
   // Writes every extra file of `model` into `dir` (created if missing),
-  // each through a temporary file renamed into place, so that `dir` can be
+  // each through a new temporary file (mkstemp) renamed into place, so that `dir` can be
   // an engine's model path once the weights are loaded. Existing files of
   // the same names are replaced; nothing else in `dir` is touched.
   // Errors: INVALID_ARGUMENT when the server lists a name that is not a

@@ -35,7 +35,7 @@ from ._errors import WeightserverError
 __all__ = [
     "WeightserverError", "Shard", "ModelUri", "parse_uri", "safe_open", "load",
     "iter_tensors", "shard_dim", "shard_fused", "list_models", "tune_malloc",
-    "download_config", "read_file",
+    "download_config", "read_file", "model_revision",
 ]
 __version__ = "0.2.0"
 
@@ -320,6 +320,12 @@ def download_config(uri: str, dir: Union[str, "os.PathLike[str]"]) -> str:
     m = _Model(uri, 1, 1)
     m.client.download_extra_files(m.info, path)
     return path
+
+
+def model_revision(uri: str) -> str:
+    """The revision of the model a URI names (checked against its @REVISION,
+    if any): append it as ``uri + "@" + rev`` to pin later calls."""
+    return _Model(uri, 1, 1).info.revision
 
 
 def read_file(uri: str, name: str) -> bytes:

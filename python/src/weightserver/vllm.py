@@ -18,7 +18,10 @@ Registration is idempotent. The loader's ``download_model`` writes the
 model's non-weight files into ``model_config.model``; ``load_weights`` feeds
 ``model.load_weights`` from :func:`weightserver.iter_tensors` (file order,
 bounded memory, every chunk verified) and, as vLLM's default loader does,
-fails when a parameter was not initialized from the checkpoint.
+fails when a parameter was not initialized from the checkpoint. A URI
+without ``@REVISION`` is pinned to the model's revision when the loader is
+made, so config and weights come from one version. With a vLLM that lacks
+the interface, :func:`register` warns and registers nothing.
 
 ``--model-loader-extra-config`` keys: ``uri`` (or $WEIGHTSERVER_URI),
 ``streams`` (4), ``connections`` (2), ``batch_bytes`` (256 MiB). Each
@@ -32,6 +35,7 @@ and ``BaseModelLoader`` with ``download_model(model_config)`` and
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Optional
 
 import weightserver as ws
@@ -63,7 +67,12 @@ def _make_loader_class():
                     "--load-format weightserver needs the model's URI: "
                     "--model-loader-extra-config '{\"uri\": "
                     "\"weightserver://HOST:PORT/MODEL\"}' or $WEIGHTSERVER_URI")
-            ws.parse_uri(self.uri)  # A malformed URI fails here, not mid-load.
+            # Config and weights of one revision: pin the URI now (a server
+            # whose model is replaced later fails FAILED_PRECONDITION, not
+            # mixes versions). A malformed URI fails here, not mid-load.
+            revision = ws.model_revision(self.uri)  # Checks an @REVISION.
+            if not ws.parse_uri(self.uri).revision:
+                self.uri = "%s@%s" % (self.uri, revision)
             self.streams = int(extra.pop("streams", 4))
             self.connections = int(extra.pop("connections", 2))
             self.batch_bytes = int(extra.pop("batch_bytes", 256 << 20))
@@ -93,10 +102,16 @@ def _make_loader_class():
     return WeightserverModelLoader
 
 
-def register() -> type:
+def register() -> Optional[type]:
     """Registers ``--load-format weightserver`` (once per process; later calls
-    return the same class). Returns the loader class."""
+    return the same class). Returns the loader class, or None, with a
+    warning, when this vLLM lacks the interface: vLLM runs every installed
+    plugin at start-up, so an old vLLM must still start."""
     global _loader_cls
     if _loader_cls is None:
-        _loader_cls = _make_loader_class()
+        try:
+            _loader_cls = _make_loader_class()
+        except ImportError as e:
+            warnings.warn(f"weightserver: --load-format weightserver not registered: {e}")
+            return None
     return _loader_cls
