@@ -42,6 +42,7 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Scan(
   // Directory (relative to root) -> *.safetensors names in it. Directory
   // symlinks are not followed, so the walk stays under the root and ends.
   std::map<std::string, std::vector<std::string>> dirs;
+  std::map<std::string, std::string> skipped;  // Name -> why.
   fs::recursive_directory_iterator it(
       root, fs::directory_options::skip_permission_denied, ec);
   if (ec) {
@@ -57,6 +58,21 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Scan(
     std::string file_name = p.filename().string();
     if (absl::StartsWith(file_name, ".")) {
       if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    std::error_code type_ec;
+    if (it->is_symlink(type_ec) && it->is_directory(type_ec)) {
+      // Not followed. One that leaves the root is listed with why, so that
+      // `ls` does not hide it; one inside is an alias of a scanned directory.
+      fs::path target = fs::canonical(p, type_ec);
+      std::string rel_target =
+          type_ec ? "" : target.lexically_relative(root).generic_string();
+      if (!type_ec && (rel_target.empty() || rel_target == ".." ||
+                       absl::StartsWith(rel_target, "../"))) {
+        skipped[p.lexically_relative(root).generic_string()] = absl::StrCat(
+            "directory symlink to ", target.string(),
+            " leaves the model repository; not followed, not served");
+      }
       continue;
     }
     if (!absl::EndsWith(file_name, ".safetensors")) continue;
@@ -79,6 +95,13 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Scan(
     } else {
       LOG(WARNING) << "model " << m.name << " not servable: " << m.error;
     }
+  }
+  for (auto& [name, why] : skipped) {
+    auto m = std::make_shared<Model>();
+    m->name = name;
+    m->error = why;
+    LOG(WARNING) << "model " << m->name << " not servable: " << m->error;
+    models.push_back(std::move(m));
   }
   std::sort(models.begin(), models.end(),
             [](const auto& a, const auto& b) { return a->name < b->name; });

@@ -20,7 +20,9 @@
 // read with pread, so a hostile file is never faulted in), then mapped. A
 // model with any invalid file, a bad index, a duplicated tensor name or a
 // symlink leaving the root is kept in the catalog with its error and is not
-// servable; the scan itself fails only when the root cannot be read.
+// servable; so is a directory symlink that leaves the root (it is not
+// followed, but listed with that reason); the scan itself fails only when
+// the root cannot be read.
 //
 // Names from requests are only ever looked up in the catalog, never joined
 // into paths.

@@ -97,6 +97,22 @@ grpc::ServerUnaryReactor* WeightService::ListModels(
     grpc::CallbackServerContext* context, const v1::ListModelsRequest*,
     v1::ListModelsResponse* response) {
   *response = list_;
+  // A model whose file could not be read while served (a poisoned mapping:
+  // it shrank, or its disk failed) is not served again: say so.
+  const auto& models = repository_->models();
+  for (size_t i = 0; i < models.size(); ++i) {
+    for (const ServedFile& f : models[i]->files) {
+      if (f.file->Poisoned()) {
+        v1::ModelSummary* m = response->mutable_models(static_cast<int>(i));
+        m->set_error(absl::StrCat(
+            f.name, ": a page could not be read while served (the file "
+            "shrank, or its storage failed); not served until the daemon "
+            "restarts"));
+        m->clear_revision();
+        break;
+      }
+    }
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -100,6 +100,36 @@ TEST_P(ChangedFileTest, TruncatedWhileServedFailsThatStreamOnly) {
   TruncateWhileLoading(8 << 20);
 }
 
+// Issue 11, item 8: a model whose file was found damaged while serving was
+// still listed as servable. A page of the mapping that cannot be read
+// (here: the file truncated, then read through the mapping where no guard
+// expects it) poisons the file; `ls` then says so, and the rest is served.
+TEST_P(ChangedFileTest, AModelPoisonedWhileServedIsListedWithWhy) {
+  std::string path = repo_.path() + "/victim/model.safetensors";
+  auto victim = server_->repository().Find("victim");
+  ASSERT_NE(victim, nullptr);
+  ASSERT_EQ(truncate(path.c_str(), 4096), 0);
+  const volatile char* p =
+      reinterpret_cast<const char*>(victim->files[0].file->bytes().data());
+  EXPECT_EQ(p[1 << 20], 0);  // Patched with a zero page, file poisoned.
+  ASSERT_TRUE(victim->files[0].file->Poisoned());
+  auto c = client::Client::Connect(server_->address());
+  ASSERT_OK(c.status());
+  ASSERT_OK_AND_ASSIGN(auto models, (*c)->ListModels());
+  bool seen = false;
+  for (const auto& m : models) {
+    if (m.name == "victim") {
+      seen = true;
+      EXPECT_THAT(m.error, HasSubstr("could not be read while served"));
+      EXPECT_EQ(m.revision, "");
+    } else {
+      EXPECT_EQ(m.error, "") << m.name;
+    }
+  }
+  EXPECT_TRUE(seen);
+  ExpectOtherModelServed();
+}
+
 // Cut right where the client is: the chunks read ahead and queued in gRPC
 // now point at pages that are gone. The kernel's send of such a slice fails
 // with EFAULT (gRPC closes that connection; the client retries and gets the

@@ -182,6 +182,29 @@ TEST(ModelRepositoryTest, SymlinkLeavingRootIsRefused) {
   EXPECT_TRUE(repo->Find("linked")->servable()) << repo->Find("linked")->error;
 }
 
+// Issue 11, item 8: a directory symlink leaving the repository was skipped
+// without a word in `ls`.
+TEST(ModelRepositoryTest, DirectorySymlinkLeavingRootIsListedWithWhy) {
+  TempDir outside;
+  TempDir root;
+  WriteModel(outside.path() + "/secret", {{"x", DType::kU8, {1}}});
+  WriteModel(root.path() + "/real", {{"y", DType::kU8, {1}}});
+  std::filesystem::create_directories(root.path() + "/org");
+  std::filesystem::create_directory_symlink(outside.path() + "/secret",
+                                            root.path() + "/org/escape");
+  std::filesystem::create_directory_symlink(root.path() + "/real",
+                                            root.path() + "/alias");
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  ASSERT_EQ(repo->models().size(), 2u);  // org/escape and real; not alias.
+  const auto escape = repo->Find("org/escape");
+  ASSERT_NE(escape, nullptr);
+  EXPECT_FALSE(escape->servable());
+  EXPECT_THAT(escape->error, HasSubstr("leaves the model repository"));
+  EXPECT_TRUE(escape->files.empty());
+  EXPECT_TRUE(repo->Find("real")->servable());
+  EXPECT_EQ(repo->Find("alias"), nullptr);
+}
+
 TEST(ModelRepositoryTest, HiddenDirectoriesAreSkipped) {
   TempDir root;
   WriteModel(root.path() + "/.cache/m", {{"x", DType::kU8, {1}}});
