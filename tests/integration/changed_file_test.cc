@@ -67,6 +67,15 @@ class ChangedFileTest : public ::testing::TestWithParam<server::IoMode> {
     return weightserver::testing::LoadAll(**c, *toc).status();
   }
 
+  // Overwrites a few bytes 50 MiB into `path`: same inode, same size.
+  static void RewriteInPlace(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 50 << 20, SEEK_SET);
+    std::fputs("rewritten", f);
+    std::fclose(f);
+  }
+
   void ExpectOtherModelServed() {
     auto c = client::Client::Connect(server_->address());
     ASSERT_OK(c.status());
@@ -142,13 +151,7 @@ TEST_P(ChangedFileTest, TruncatedUnderQueuedChunksKeepsTheDaemonAlive) {
 
 TEST_P(ChangedFileTest, RewrittenInPlaceWhileServedFailsThatStreamOnly) {
   std::string path = repo_.path() + "/victim/model.safetensors";
-  absl::Status s = LoadWhileChanging([&] {
-    std::FILE* f = std::fopen(path.c_str(), "r+b");
-    ASSERT_NE(f, nullptr);
-    std::fseek(f, 50 << 20, SEEK_SET);
-    std::fputs("rewritten", f);
-    std::fclose(f);
-  });
+  absl::Status s = LoadWhileChanging([&] { RewriteInPlace(path); });
   ASSERT_FALSE(s.ok()) << "bytes of two versions must never be mixed";
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("modified in place"));
@@ -163,11 +166,7 @@ TEST_P(ChangedFileTest, RewrittenInPlaceWithTheMtimeRestoredFailsThatStreamOnly)
   struct stat before;
   ASSERT_EQ(stat(path.c_str(), &before), 0);
   absl::Status s = LoadWhileChanging([&] {
-    std::FILE* f = std::fopen(path.c_str(), "r+b");
-    ASSERT_NE(f, nullptr);
-    std::fseek(f, 50 << 20, SEEK_SET);
-    std::fputs("rewritten", f);
-    std::fclose(f);
+    RewriteInPlace(path);
     const struct timespec times[2] = {before.st_atim, before.st_mtim};
     ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
   });
