@@ -7,6 +7,7 @@
 #
 #   install_test.sh BUILD_DIR SOURCE_DIR WEIGHTSERVER WS_MAKE_MODEL (run by CTest)
 set -euo pipefail
+. "$(dirname "$0")/../testing/server.sh"
 BUILD=$1 SRC=$2 SERVER=$3 MAKE_MODEL=$4
 WORK=$(mktemp -d)
 PID=""
@@ -50,11 +51,7 @@ FLAGS=$(pkg-config --cflags --libs weightserver-client) || fail "pkg-config"
 "$MAKE_MODEL" --out "$WORK/repo/demo" --size_mib 4 --shards 2 >/dev/null
 "$SERVER" --repo "$WORK/repo" --listen 127.0.0.1:0 >"$WORK/out" 2>"$WORK/log" &
 PID=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$WORK/out" && break
-  sleep 0.1
-done
-ADDR=$(sed -n 's/^weightserver: listening on //p' "$WORK/out")
+ADDR=$(ws_wait_for_address "$WORK/out")
 [ -n "$ADDR" ] || { cat "$WORK/log" >&2; fail "the server did not start"; }
 WANT=$(python3 - "$WORK/repo/demo" <<'PY'
 import json, pathlib, struct, sys

@@ -10,6 +10,7 @@
 #
 #   sigterm_test.sh WEIGHTSERVER WEIGHTCTL WS_MAKE_MODEL   (run by CTest)
 set -euo pipefail
+. "$(dirname "$0")/../testing/server.sh"
 SERVER=$1 WEIGHTCTL=$2 MAKE_MODEL=$3
 WORK=$(mktemp -d)
 PID=""
@@ -24,11 +25,7 @@ start_server() {
   "$SERVER" --repo "$WORK/repo" --listen 127.0.0.1:0 --grace_period 20s \
     >"$WORK/out" 2>"$WORK/log" &
   PID=$!
-  for _ in $(seq 1 100); do
-    grep -q "listening on" "$WORK/out" && break
-    sleep 0.1
-  done
-  ADDR=$(sed -n 's/^weightserver: listening on //p' "$WORK/out")
+  ADDR=$(ws_wait_for_address "$WORK/out")
   [ -n "$ADDR" ] || fail "no 'listening on' line"
 }
 
