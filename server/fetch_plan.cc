@@ -54,26 +54,33 @@ absl::StatusOr<format::SlicePlan> PlanSelection(const format::TensorInfo& t,
 
 }  // namespace
 
+absl::Status CheckRequestedModel(const Model* model, absl::string_view name,
+                                 absl::string_view revision,
+                                 absl::string_view call) {
+  if (name.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(call, ": empty model name"));
+  }
+  if (model == nullptr) {
+    return absl::NotFoundError(absl::StrCat(call, ": no model ", QuoteInput(name)));
+  }
+  if (!model->servable()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model '", model->name, "' is not servable: ", model->error));
+  }
+  if (!revision.empty() && revision != model->revision) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model '", model->name, "' changed: requested revision ",
+        QuoteInput(revision), ", current ", model->revision));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
                                     const v1::FetchRequest& request,
                                     const FetchLimits& limits) {
-  if (request.model().empty()) {
-    return absl::InvalidArgumentError("Fetch: empty model name");
-  }
-  if (model == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("Fetch: no model ", QuoteInput(request.model())));
-  }
+  RETURN_IF_ERROR(CheckRequestedModel(model.get(), request.model(),
+                                      request.revision(), "Fetch"));
   const std::string& m = model->name;
-  if (!model->servable()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("model '", m, "' is not servable: ", model->error));
-  }
-  if (!request.revision().empty() && request.revision() != model->revision) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "model '", m, "' changed: requested revision ",
-        QuoteInput(request.revision()), ", current ", model->revision));
-  }
   if (request.tensors().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("Fetch model '", m, "': no tensors requested"));

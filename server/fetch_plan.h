@@ -64,6 +64,15 @@ struct FetchPlan {
   uint64_t total_bytes = 0;  // Sum of (end - begin).
 };
 
+// The checks of every call that names a model (Fetch, ReadFile): `name`
+// not empty (INVALID_ARGUMENT), `model` (its catalog entry) found
+// (NOT_FOUND), servable and, when `revision` is given, at that revision
+// (FAILED_PRECONDITION). `call` names the RPC in messages; echoed input is
+// cut (util/quote.h).
+absl::Status CheckRequestedModel(const Model* model, absl::string_view name,
+                                 absl::string_view revision,
+                                 absl::string_view call);
+
 // Plans `request` against `model` (nullptr when the name is unknown).
 // Errors:
 //   InvalidArgument     empty model name, no entries, too many entries, empty

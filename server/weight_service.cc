@@ -180,22 +180,10 @@ grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
     grpc::CallbackServerContext* context,
     const v1::ReadFileRequest* request) {
   std::shared_ptr<const Model> model = repository_->Find(request->model());
-  if (request->model().empty()) {
-    return FailedExtraFileReactor(
-        absl::InvalidArgumentError("ReadFile: empty model name"));
-  }
-  if (model == nullptr) {
-    return FailedExtraFileReactor(absl::NotFoundError(
-        absl::StrCat("ReadFile: no model ", QuoteInput(request->model()))));
-  }
-  if (!model->servable()) {
-    return FailedExtraFileReactor(absl::FailedPreconditionError(absl::StrCat(
-        "model '", model->name, "' is not servable: ", model->error)));
-  }
-  if (!request->revision().empty() && request->revision() != model->revision) {
-    return FailedExtraFileReactor(absl::FailedPreconditionError(absl::StrCat(
-        "model '", model->name, "' changed: requested revision ",
-        QuoteInput(request->revision()), ", current ", model->revision)));
+  if (absl::Status s = CheckRequestedModel(model.get(), request->model(),
+                                           request->revision(), "ReadFile");
+      !s.ok()) {
+    return FailedExtraFileReactor(std::move(s));
   }
   const ServedExtraFile* file = model->FindExtraFile(request->name());
   if (file == nullptr) {
