@@ -5,6 +5,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -14,6 +15,10 @@
 namespace weightserver::client {
 namespace {
 constexpr uint64_t kHugePage = 2 << 20;
+constexpr uint64_t kPrefaultStep = 32 << 20;
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 }  // namespace
 
 absl::StatusOr<HostArena> HostArena::Allocate(uint64_t size) {
@@ -54,6 +59,24 @@ HostArena& HostArena::operator=(HostArena&& other) noexcept {
 
 HostArena::~HostArena() {
   if (data_ != nullptr) munmap(data_, size_);
+}
+
+ArenaPrefaulter::ArenaPrefaulter(std::byte* data, uint64_t size)
+    : thread_([this, data, size] {
+        for (uint64_t at = 0; at < size && !stop_.load(); at += kPrefaultStep) {
+          const uint64_t n = std::min(kPrefaultStep, size - at);
+          if (madvise(data + at, n, MADV_POPULATE_WRITE) != 0) return;
+          faulted_.fetch_add(n);
+        }
+      }) {}
+
+void ArenaPrefaulter::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+ArenaPrefaulter::~ArenaPrefaulter() {
+  stop_.store(true);
+  Join();
 }
 
 }  // namespace weightserver::client

@@ -6,18 +6,23 @@
 // is first written; with 4 KiB pages that is a quarter of a million faults,
 // which showed as ~35% of the client's CPU in a load. HostArena maps
 // anonymous memory and asks for transparent huge pages (MADV_HUGEPAGE), which
-// cuts the faults 512-fold where the kernel allows it.
+// cuts the faults 512-fold where the kernel allows it. Zeroing the pages is
+// still the ceiling of a load into new memory on a slow VM; ArenaPrefaulter
+// moves it to a second thread, ahead of the stream (bench/: 1.7x).
 //
 // Example:
 //   ASSIGN_OR_RETURN(HostArena arena, HostArena::Allocate(n));
 //   std::byte* p = arena.data();
+//   ArenaPrefaulter prefault(arena.data(), arena.size());  // While filling.
 //
 // Thread-safety: a value; distinct arenas are independent.
 #ifndef WEIGHTSERVER_CLIENT_HOST_ARENA_H_
 #define WEIGHTSERVER_CLIENT_HOST_ARENA_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <thread>
 
 #include "absl/status/statusor.h"
 
@@ -43,6 +48,30 @@ class HostArena {
   HostArena(std::byte* data, uint64_t mapped) : data_(data), size_(mapped) {}
   std::byte* data_ = nullptr;
   uint64_t size_ = 0;
+};
+
+// Faults [data, data + size) in, writable, on a thread of its own, 32 MiB at a
+// time in address order, while the caller fills the memory: the kernel's
+// page zeroing then runs beside the receive instead of inside it. It uses
+// MADV_POPULATE_WRITE (Linux 5.14), which never changes a page's contents, so
+// it is safe next to concurrent writes; on older kernels it does nothing.
+// Destruction stops the thread (after the step in progress) and joins it.
+class ArenaPrefaulter {
+ public:
+  ArenaPrefaulter(std::byte* data, uint64_t size);
+  ArenaPrefaulter(const ArenaPrefaulter&) = delete;
+  ArenaPrefaulter& operator=(const ArenaPrefaulter&) = delete;
+  ~ArenaPrefaulter();
+
+  // Bytes faulted in so far (for tests).
+  uint64_t faulted() const { return faulted_.load(); }
+  // Waits until the thread has finished (all faulted in, or unsupported).
+  void Join();
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> faulted_{0};
+  std::thread thread_;
 };
 
 }  // namespace weightserver::client
