@@ -46,14 +46,15 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
       return;
     }
     offset_ += static_cast<uint64_t>(chunk_.data().size());
-    sent_ += static_cast<uint64_t>(chunk_.data().size());
+    // Counted as written, not in OnDone: that may run after the client has
+    // seen the end of the stream.
+    bytes_sent_->fetch_add(chunk_.data().size(), std::memory_order_relaxed);
     Next();
   }
 
   void OnDone() override {
     watch_->Detach();
     if (fd_ >= 0) close(fd_);
-    bytes_sent_->fetch_add(sent_, std::memory_order_relaxed);
     active_->fetch_sub(1);
     delete this;
   }
@@ -128,7 +129,6 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   int fd_ = -1;
   const std::shared_ptr<StallWatch> watch_;
   uint64_t offset_ = 0;
-  uint64_t sent_ = 0;
   v1::Chunk chunk_;
 };
 
