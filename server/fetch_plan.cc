@@ -75,6 +75,14 @@ absl::Status CheckRequestedModel(const Model* model, absl::string_view name,
   return absl::OkStatus();
 }
 
+uint64_t FetchPlan::MemoryBytes() const {
+  uint64_t bytes = sizeof(FetchPlan) + entries.capacity() * sizeof(PlannedEntry);
+  for (const PlannedEntry& e : entries) {
+    if (e.spans.size() > 1) bytes += e.spans.capacity() * sizeof(SourceSpan);
+  }
+  return bytes;
+}
+
 absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
                                     const v1::FetchRequest& request,
                                     const FetchLimits& limits) {
@@ -151,6 +159,13 @@ absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
     entry.begin = tr.offset();
     entry.end = tr.limit() == 0 ? entry.output_size : tr.offset() + tr.limit();
     plan.total_bytes += entry.end - entry.begin;
+    if (plan.total_bytes > model->total_tensor_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Fetch model '", m, "': the request asks for more than ",
+          model->total_tensor_bytes,
+          " bytes, all the model's tensors hold (by entry ", i,
+          "): bytes requested more than once; ask for each byte once"));
+    }
     plan.entries.push_back(std::move(entry));
   }
   plan.model = std::move(model);

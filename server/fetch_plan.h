@@ -19,9 +19,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/memory_budget.h"
 #include "server/model_repository.h"
 #include "weightserver/v1/weightserver.pb.h"
 
@@ -32,8 +36,8 @@ struct FetchLimits {
   uint32_t min_chunk_bytes = 64 << 10;
   uint32_t max_chunk_bytes = 4 << 20;
   // Entries in one request (a request is also bounded by gRPC's maximum
-  // receive message size).
-  size_t max_entries = 1 << 20;
+  // receive message size). The client sends at most 8,192 per call.
+  size_t max_entries = 1 << 16;
   // Longest tensor name accepted in a request.
   size_t max_name_bytes = 64 << 10;
   // Source spans of all the selections of one request (a whole tensor is one
@@ -50,18 +54,27 @@ struct SourceSpan {
 
 struct PlannedEntry {
   const ServedFile* file = nullptr;  // Owned by FetchPlan::model.
-  std::string tensor;                // For messages.
-  std::vector<SourceSpan> spans;     // Output = concatenation of spans.
+  absl::string_view tensor;          // Its name, owned by FetchPlan::model.
+  // Output = concatenation of spans (one, inline, for a whole tensor).
+  absl::InlinedVector<SourceSpan, 1> spans;
   uint64_t output_size = 0;
   uint64_t begin = 0;  // Output bytes [begin, end) are sent.
   uint64_t end = 0;
 };
 
 struct FetchPlan {
+  // What the stream holds of the server's request budget, returned when the
+  // plan goes (with the stream). Set by the service, not by PlanFetch. First:
+  // destroyed last, once the entries' memory is freed (memory_budget.h).
+  std::optional<MemoryBudget::Charge> charge;
   std::shared_ptr<const Model> model;  // Keeps the mappings alive.
   std::vector<PlannedEntry> entries;
   uint32_t chunk_bytes = 0;
   uint64_t total_bytes = 0;  // Sum of (end - begin).
+
+  // The heap memory the plan holds (entries and their spans), for the
+  // server's request budget (memory_budget.h).
+  uint64_t MemoryBytes() const;
 };
 
 // The checks of every call that names a model (Fetch, ReadFile): `name`
@@ -82,7 +95,10 @@ absl::Status CheckRequestedModel(const Model* model, absl::string_view name,
 //   InvalidArgument     also: a selection without exactly one DimSelection
 //                       per dimension, a range with start > stop, a cut
 //                       inside a byte of a sub-byte dtype (MisalignedSlice),
-//                       more than max_spans spans in the request;
+//                       more than max_spans spans in the request, more
+//                       output bytes than the model's tensors hold (bytes
+//                       asked for more than once: the request would cost the
+//                       server more than a whole-model fetch);
 //   OutOfRange          offset (or offset + limit) past the entry's output, or
 //                       a selection range past its dimension.
 absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,

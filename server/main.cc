@@ -39,6 +39,13 @@ ABSL_FLAG(bool, zero_copy, true,
 ABSL_FLAG(int, readahead, 4, "Chunks read ahead per Fetch stream.");
 ABSL_FLAG(uint64_t, max_inflight_bytes, 48 << 20,
           "Bytes read ahead of the network over all streams (bounds memory).");
+ABSL_FLAG(uint64_t, max_request_memory, 64 << 20,
+          "Memory the requests (messages and plans) of all streams in "
+          "progress may hold; a Fetch that does not fit is refused with "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_request_bytes, 8 << 20,
+          "Largest request message accepted (clients send at most 8,192 "
+          "tensors per Fetch call).");
 ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(60),
           "Cancel a Fetch stream whose client accepts no data for this "
           "long (its flow-control window stays full), freeing its "
@@ -81,6 +88,8 @@ int main(int argc, char** argv) {
   options.service.readahead = absl::GetFlag(FLAGS_readahead);
   options.service.max_inflight_bytes = absl::GetFlag(FLAGS_max_inflight_bytes);
   options.service.stall_timeout = absl::GetFlag(FLAGS_stall_timeout);
+  options.service.max_request_memory = absl::GetFlag(FLAGS_max_request_memory);
+  options.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   absl::StatusOr<weightserver::server::IoMode> io =
       weightserver::server::ParseIoMode(absl::GetFlag(FLAGS_io));
   if (!io.ok()) {
@@ -99,8 +108,9 @@ int main(int argc, char** argv) {
             << (*server)->repository().models().size() << " models from "
             << options.repo << "; reads: "
             << weightserver::server::IoModeName((*server)->service().io_mode())
-            << ", read-ahead budget " << options.service.max_inflight_bytes
-            << " bytes";
+            << ", memory budget " << options.service.max_inflight_bytes
+            << " bytes of read-ahead + " << options.service.max_request_memory
+            << " of requests";
   std::cout << "weightserver: listening on " << (*server)->address()
             << std::endl;
 

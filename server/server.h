@@ -35,8 +35,9 @@ struct ServerOptions {
   uint64_t max_extra_file_bytes = RepositoryOptions().max_extra_file_bytes;
   std::string listen = "127.0.0.1:50051";
   ServiceOptions service;
-  // Largest request message accepted (a Fetch naming many tensors).
-  int max_request_bytes = 64 << 20;
+  // Largest request message accepted (a Fetch naming many tensors; the
+  // client sends at most 8,192 per call).
+  int max_request_bytes = 8 << 20;
 };
 
 class Server {

@@ -78,6 +78,8 @@ WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
       options_(options),
       pool_(std::make_unique<BufferPool>(options.max_inflight_bytes,
                                          options.limits.max_chunk_bytes)),
+      request_budget_(options.max_request_memory),
+      trimmer_(options.trim_interval, 4 << 20),
       filler_(std::move(filler)),
       watchdog_(std::make_unique<StallWatchdog>(options.stall_timeout)) {
   for (const auto& model : repository_->models()) {
@@ -158,6 +160,22 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
   absl::StatusOr<FetchPlan> plan =
       PlanFetch(repository_->Find(request->model()), *request, options_.limits);
   if (!plan.ok()) return FailedFetchReactor(plan.status());
+  // gRPC keeps the message for the life of the call; the plan lives as long.
+  const uint64_t cost = raw->Length() + plan->MemoryBytes();
+  if (cost > request_budget_.capacity()) {
+    return FailedFetchReactor(absl::InvalidArgumentError(absl::StrCat(
+        "Fetch model '", plan->model->name, "': the request needs ", cost,
+        " bytes of server memory, more than all of max_request_memory (",
+        request_budget_.capacity(), "); send fewer entries per request")));
+  }
+  plan->charge = request_budget_.TryCharge(cost);
+  if (!plan->charge.has_value()) {
+    return FailedFetchReactor(absl::ResourceExhaustedError(absl::StrCat(
+        "Fetch model '", plan->model->name, "': the streams in progress hold ",
+        request_budget_.used(), " of the ", request_budget_.capacity(),
+        " bytes of max_request_memory and this request needs ", cost,
+        "; retry later")));
+  }
   if (active_streams_.fetch_add(1) >= options_.max_streams) {
     active_streams_.fetch_sub(1);
     return FailedFetchReactor(absl::ResourceExhaustedError(absl::StrCat(

@@ -27,6 +27,7 @@
 #include "server/fetch_plan.h"
 #include "server/model_repository.h"
 #include "weightserver/format/model_info.h"
+#include "server/memory_budget.h"
 #include "server/stall_watchdog.h"
 #include "weightserver/v1/weightserver.grpc.pb.h"
 
@@ -38,6 +39,14 @@ struct ServiceOptions {
   int max_streams = 256;
   // Bytes read ahead of the network over all streams (pool capacity).
   uint64_t max_inflight_bytes = 48 << 20;
+  // Memory the requests of all streams in progress may hold (their messages
+  // and plans, memory_budget.h); a Fetch that does not fit gets
+  // RESOURCE_EXHAUSTED. With max_inflight_bytes, the server's memory budget
+  // for requests.
+  uint64_t max_request_memory = 64 << 20;
+  // How often free heap memory is given back to the kernel when malloc
+  // holds more than 4 MiB free (MemoryTrimmer). Zero: never.
+  absl::Duration trim_interval = absl::Seconds(2);
   // Chunks filling or ready per stream.
   int readahead = 4;
   IoMode io = IoMode::kAuto;
@@ -87,6 +96,10 @@ class WeightService final
   uint64_t bytes_sent() const { return bytes_sent_.load(); }
   // Pool buffers holding read-ahead or unsent bytes now.
   size_t buffers_in_use() const { return pool_->in_use(); }
+  // Bytes of max_request_memory held by the streams in progress.
+  uint64_t request_memory_used() const { return request_budget_.used(); }
+  // Times free memory was given back to the kernel (MemoryTrimmer).
+  uint64_t memory_trims() const { return trimmer_.trims(); }
   // Streams cancelled because their client stopped reading.
   uint64_t stalled_streams() const { return watchdog_->cancelled(); }
   // The read path in use: kUring or kPread.
@@ -105,6 +118,8 @@ class WeightService final
   std::atomic<uint64_t> streams_served_{0};
   std::atomic<uint64_t> bytes_sent_{0};
   std::unique_ptr<BufferPool> pool_;
+  MemoryBudget request_budget_;
+  MemoryTrimmer trimmer_;
   std::unique_ptr<ChunkFiller> filler_;  // After pool_: joined first.
   std::unique_ptr<StallWatchdog> watchdog_;
 };

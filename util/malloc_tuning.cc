@@ -7,8 +7,8 @@
 
 namespace weightserver {
 
-void TuneMallocForStreaming(MallocUse use) {
-  if (use == MallocUse::kClient) mallopt(M_ARENA_MAX, 1);
+void TuneMallocForStreaming(MallocUse /*use*/) {
+  mallopt(M_ARENA_MAX, 1);
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_TOP_PAD, 64 << 20);

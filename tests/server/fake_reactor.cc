@@ -43,7 +43,7 @@ PlannedEntry TestFile::Entry(std::vector<SourceSpan> spans, uint64_t begin,
   for (const SourceSpan& s : spans) output_size += s.length;
   return PlannedEntry{.file = &served_,
                       .tensor = "t",
-                      .spans = std::move(spans),
+                      .spans = {spans.begin(), spans.end()},
                       .output_size = output_size,
                       .begin = begin,
                       .end = end};
@@ -77,7 +77,8 @@ std::vector<Tile> ExpectedTiles(const FetchPlan& plan) {
 FakeReactor::FakeReactor(BufferPool* pool, FetchPlan plan, Config config)
     : pool_(pool), config_(std::move(config)), tiles_(ExpectedTiles(plan)) {
   for (const PlannedEntry& e : plan.entries) {
-    outputs_.push_back(Bytes(*e.file->file, e.spans));
+    outputs_.push_back(
+        Bytes(*e.file->file, std::vector<SourceSpan>(e.spans.begin(), e.spans.end())));
   }
   FetchScheduler::Options o;
   o.pool = pool;

@@ -261,6 +261,39 @@ TEST_F(FetchPlanTest, FragmentedRequestsAreRefusedNamingTheLimit) {
   EXPECT_OK(Plan(r));
 }
 
+// Issue 11, item 1: a request may not ask for more bytes than the model's
+// tensors hold (160 here), whether by repeating entries or ranges.
+TEST_F(FetchPlanTest, BytesAskedForMoreThanOnceAreRefused) {
+  EXPECT_THAT(Plan(Request("m", {"a", "b", "a"})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("more than 160 bytes, all the model's tensors "
+                                 "hold (by entry 2): bytes requested more than "
+                                 "once")));
+  v1::FetchRequest rows = Request("m", {"a"});
+  AddDim(rows, 0, {{0, 4}, {0, 4}});  // Every row twice: 256 bytes.
+  AddDim(rows, 0, {});
+  EXPECT_THAT(Plan(rows), StatusIs(absl::StatusCode::kInvalidArgument,
+                                   HasSubstr("more than once")));
+  // Disjoint parts of one tensor, as a resuming client asks, are fine.
+  v1::FetchRequest parts = Request("m", {"a", "a", "b"});
+  parts.mutable_tensors(0)->set_limit(64);
+  parts.mutable_tensors(1)->set_offset(64);
+  EXPECT_OK(Plan(parts).status());
+}
+
+TEST_F(FetchPlanTest, MemoryBytesCountsEntriesAndTheirSpans) {
+  ASSERT_OK_AND_ASSIGN(FetchPlan whole, Plan(Request("m", {"a", "b"})));
+  // A whole tensor's one span is inline.
+  EXPECT_EQ(whole.MemoryBytes(),
+            sizeof(FetchPlan) + 2 * sizeof(PlannedEntry));
+  v1::FetchRequest r = Request("m", {"a"});
+  AddDim(r, 0, {});
+  AddDim(r, 0, {{0, 1}});  // A span per row: 4.
+  ASSERT_OK_AND_ASSIGN(FetchPlan column, Plan(r));
+  EXPECT_GE(column.MemoryBytes(), sizeof(FetchPlan) + sizeof(PlannedEntry) +
+                                      4 * sizeof(SourceSpan));
+}
+
 TEST_F(FetchPlanTest, ChunkSizeHintIsClamped) {
   v1::FetchRequest r = Request("m", {"a"});
   r.set_chunk_size_hint(1);

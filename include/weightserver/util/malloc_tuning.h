@@ -10,11 +10,15 @@
 // profiles). This keeps freed memory for reuse instead: blocks below 64 MiB
 // come from the heap, and up to 256 MiB of free heap stays mapped.
 //
-// A client also wants one arena (MallocUse::kClient): with a heap per
-// thread, the tops of the fetch workers' heaps are given back and faulted in
-// again (a 2 GiB load took 3.5 times the page faults and 1.7 times the CPU,
-// median of 6 alternating runs). The server's CPU per GB did not change
-// with one arena, and its many threads keep theirs.
+// Both want one arena. A client: with a heap per thread, the tops of the
+// fetch workers' heaps are given back and faulted in again (a 2 GiB load
+// took 3.5 times the page faults and 1.7 times the CPU, median of 6
+// alternating runs). The server: malloc_trim, which its MemoryTrimmer calls
+// after a spike of requests, never shrinks the top of a thread's arena, so
+// with many arenas a spike stayed resident (25-35 MiB after 16 large
+// requests in tests/integration/admission_test.cc); the server's CPU per GB
+// did not change with one arena. MallocUse is kept for callers; both uses
+// now get the same settings.
 //
 // Example (first thing in main):
 //   weightserver::TuneMallocForStreaming(weightserver::MallocUse::kClient);
