@@ -4,17 +4,24 @@
 //
 // The plan's outputs are cut into pieces (an output larger than split_bytes
 // becomes several), the pieces are dealt to `streams` workers by size, and
-// each worker runs Fetch calls over its pieces. Every chunk is checked: it
-// must belong to an open piece and continue it exactly; the sink gives the
-// bytes it lands in, and its CRC32C must match them there. A worker whose
-// stream breaks (or that sees a bad CRC) resumes with a new call for what is
-// still missing, up to max_attempts calls; other failures stop every worker.
+// each worker runs Fetch calls over its pieces (at most max_entries_per_call
+// in one call). Every chunk is checked: it must belong to an open piece and
+// continue it exactly; the sink gives the bytes it lands in, and its CRC32C
+// must match them there. A worker whose stream breaks (or that sees a bad
+// CRC, or a chunk it did not ask for: the CRC does not cover the header)
+// resumes with a new call for what is still missing after a jittered
+// exponential backoff, until max_attempts calls in a row made no progress or
+// the fetch's deadline passes; other failures (the sink's, or a status that
+// no retry can change) stop every worker.
 #include <algorithm>
 #include <atomic>
+#include <random>
 #include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "util/mutex.h"
 #include "client/channels.h"
 #include "client/fetch_call.h"
@@ -44,6 +51,7 @@ struct FetchState {
   const ClientOptions* options = nullptr;
   FetchSink* sink = nullptr;
   uint64_t total = 0;
+  absl::Time deadline = absl::InfiniteFuture();  // Of the whole fetch.
   std::atomic<uint64_t> done{0};
   std::atomic<bool> failed{false};
   Mutex mu;  // Serialises progress callbacks and `first_error`.
@@ -68,11 +76,10 @@ std::string Name(absl::string_view tensor) {
 }
 
 // One call over the open `pieces`; advances them. Returns the call's outcome;
-// sets *protocol_error when the server broke the protocol, or the sink
-// failed (neither is worth a retry).
+// sets *sink_error when the destination failed (no retry can help).
 absl::Status RunOnce(const std::shared_ptr<grpc::Channel>& channel,
                      FetchState* state, std::vector<Piece*>& pieces,
-                     bool* protocol_error) {
+                     bool* sink_error) {
   v1::FetchRequest request;
   request.set_model(state->model->name);
   request.set_revision(state->model->revision);
@@ -84,7 +91,7 @@ absl::Status RunOnce(const std::shared_ptr<grpc::Channel>& channel,
     tr->set_offset(p->next);
     tr->set_limit(p->end - p->next);
   }
-  FetchCall call(channel, request);
+  FetchCall call(channel, request, state->deadline);
   grpc::ByteBuffer message;
   absl::Status problem;
   while (call.Read(&message)) {
@@ -96,15 +103,15 @@ absl::Status RunOnce(const std::shared_ptr<grpc::Channel>& channel,
     std::byte* acquired = nullptr;  // From the sink, until Commit/Abandon.
     // Checks the header against the open pieces before any byte is copied.
     auto locate = [&](const wire::ChunkHeader& h) -> absl::StatusOr<std::byte*> {
+      // A header the CRC does not cover may have been damaged on the way:
+      // DATA_LOSS, retried on a new stream like a bad payload.
       if (h.entry >= pieces.size()) {
-        *protocol_error = true;
-        return absl::InternalError(absl::StrCat(
+        return absl::DataLossError(absl::StrCat(
             "server sent a chunk for entry ", h.entry, " of ", pieces.size()));
       }
       Piece& p = *pieces[h.entry];
       if (h.offset != p.next || h.size > p.end - p.next) {
-        *protocol_error = true;
-        return absl::InternalError(absl::StrCat(
+        return absl::DataLossError(absl::StrCat(
             "tensor ", Name(p.output->name()), ": server sent bytes [",
             h.offset, ", ", h.offset + h.size, "), expected [", p.next, ", ",
             p.end, ")"));
@@ -113,7 +120,7 @@ absl::Status RunOnce(const std::shared_ptr<grpc::Channel>& channel,
       absl::StatusOr<std::byte*> bytes =
           state->sink->Acquire(p.index, p.next, h.size);
       if (!bytes.ok()) {
-        *protocol_error = true;  // Not the network's fault: no retry.
+        *sink_error = true;  // Not the network's fault: no retry.
         return bytes.status();
       }
       return acquired = *bytes;
@@ -135,7 +142,7 @@ absl::Status RunOnce(const std::shared_ptr<grpc::Channel>& channel,
     absl::Status committed =
         state->sink->Commit(p.index, p.next, h->size, acquired);
     if (!committed.ok()) {
-      *protocol_error = true;
+      *sink_error = true;
       problem = absl::Status(committed.code(),
                              absl::StrCat("tensor ", Name(p.output->name()),
                                           ": ", committed.message()));
@@ -159,23 +166,72 @@ absl::Status RunOnce(const std::shared_ptr<grpc::Channel>& channel,
   return status;
 }
 
+// The open pieces of the next call: from the first open one, at most
+// max_entries_per_call.
+std::vector<Piece*> NextBatch(std::vector<Piece>* pieces, int max_entries) {
+  std::vector<Piece*> open;
+  for (Piece& p : *pieces) {
+    if (p.next >= p.end) continue;
+    if (open.size() >= static_cast<size_t>(std::max(max_entries, 1))) break;
+    open.push_back(&p);
+  }
+  return open;
+}
+
+uint64_t Remaining(const std::vector<Piece>& pieces) {
+  uint64_t n = 0;
+  for (const Piece& p : pieces) n += p.end - p.next;
+  return n;
+}
+
+// `d` scaled by a random factor in [0.5, 1.5).
+absl::Duration Jittered(absl::Duration d) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  return d * std::uniform_real_distribution<double>(0.5, 1.5)(random);
+}
+
 void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
             std::vector<Piece>* pieces) {
+  const ClientOptions& o = *state->options;
   absl::Status last;
-  for (int attempt = 0; attempt < state->options->max_attempts; ++attempt) {
-    std::vector<Piece*> open;
-    for (Piece& p : *pieces) {
-      if (p.next < p.end) open.push_back(&p);
+  int calls = 0;
+  int without_progress = 0;  // Failed calls in a row that moved no byte.
+  absl::Duration backoff = o.retry_initial_backoff;
+  for (;;) {
+    std::vector<Piece*> batch = NextBatch(pieces, o.max_entries_per_call);
+    if (batch.empty() || state->failed.load()) return;
+    const uint64_t before = Remaining(*pieces);
+    bool sink_error = false;
+    last = RunOnce(channel, state, batch, &sink_error);
+    ++calls;
+    if (last.ok()) {
+      without_progress = 0;
+      backoff = o.retry_initial_backoff;
+      continue;  // The next batch, if any.
     }
-    if (open.empty() || state->failed.load()) return;
-    bool protocol_error = false;
-    last = RunOnce(channel, state, open, &protocol_error);
-    if (last.ok()) return;
-    if (protocol_error || !wire::IsRetryable(last.code())) break;
+    if (state->failed.load()) return;  // Another worker's error stands.
+    if (sink_error || !wire::IsRetryable(last.code())) break;
+    if (Remaining(*pieces) < before) {
+      without_progress = 0;
+      backoff = o.retry_initial_backoff;
+    }
+    if (++without_progress >= o.max_attempts) break;
+    const absl::Duration wait = Jittered(backoff);
+    if (absl::Now() + wait >= state->deadline) {
+      last = absl::DeadlineExceededError(absl::StrCat(
+          "fetch_timeout reached; last failure: ", last.message()));
+      break;
+    }
+    absl::SleepFor(wait);
+    backoff = std::min(backoff * 2, o.retry_max_backoff);
   }
+  const std::string tries =
+      calls == 1 ? ""
+                 : absl::StrCat(" (after ", calls, " calls on this stream, ",
+                                without_progress, " in a row without progress)");
   state->Fail(absl::Status(
       last.code(), absl::StrCat("Fetch model '", state->model->name, "': ",
-                                last.message())));
+                                last.message(), tries)));
 }
 
 }  // namespace
@@ -213,6 +269,9 @@ absl::Status Client::Fetch(const ModelInfo& model, const LoadPlan& plan,
   state.options = &options_;
   state.sink = &sink;
   state.total = plan.total_bytes;
+  if (options_.fetch_timeout != absl::InfiniteDuration()) {
+    state.deadline = absl::Now() + options_.fetch_timeout;
+  }
   // Cut outputs into pieces; deal them to the least-loaded worker, biggest
   // first.
   std::vector<Piece> all;

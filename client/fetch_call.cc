@@ -15,7 +15,10 @@ void* const kTag = reinterpret_cast<void*>(1);
 }  // namespace
 
 FetchCall::FetchCall(const std::shared_ptr<grpc::Channel>& channel,
-                     const v1::FetchRequest& request) {
+                     const v1::FetchRequest& request, absl::Time deadline) {
+  if (deadline != absl::InfiniteFuture()) {
+    context_.set_deadline(absl::ToChronoTime(deadline));
+  }
   grpc::GenericStub stub(channel);
   call_ = stub.PrepareCall(&context_, kFetchMethod, &queue_);
   call_->StartCall(kTag);

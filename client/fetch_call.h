@@ -29,6 +29,7 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "weightserver/v1/weightserver.pb.h"
 
 namespace weightserver::client {
@@ -36,8 +37,10 @@ namespace weightserver::client {
 class FetchCall {
  public:
   // Starts the call and sends `request`; failures show in Read and Finish.
+  // A finite `deadline` ends the call there (DEADLINE_EXCEEDED).
   FetchCall(const std::shared_ptr<grpc::Channel>& channel,
-            const v1::FetchRequest& request);
+            const v1::FetchRequest& request,
+            absl::Time deadline = absl::InfiniteFuture());
   // Cancels an unfinished call and waits for gRPC to let go of it.
   ~FetchCall();
   FetchCall(const FetchCall&) = delete;

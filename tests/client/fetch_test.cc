@@ -9,6 +9,8 @@
 
 #include <mutex>
 
+#include "absl/time/clock.h"
+
 #include "weightserver/client/client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -19,6 +21,7 @@
 namespace weightserver::client {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::weightserver::testing::StatusIs;
 
@@ -44,6 +47,11 @@ class FakeService final : public v1::WeightService::Service {
     std::lock_guard<std::mutex> l(mu_);
     return requests_;
   }
+  // When each call arrived.
+  std::vector<absl::Time> arrivals() {
+    std::lock_guard<std::mutex> l(mu_);
+    return arrivals_;
+  }
 
   grpc::Status Fetch(grpc::ServerContext*, const v1::FetchRequest* request,
                      grpc::ServerWriter<v1::Chunk>* writer) override {
@@ -52,6 +60,7 @@ class FakeService final : public v1::WeightService::Service {
       std::lock_guard<std::mutex> l(mu_);
       call = static_cast<int>(requests_.size());
       requests_.push_back(*request);
+      arrivals_.push_back(absl::Now());
     }
     int index = 0;
     for (int e = 0; e < request->tensors_size(); ++e) {
@@ -81,6 +90,7 @@ class FakeService final : public v1::WeightService::Service {
  private:
   std::mutex mu_;
   std::vector<v1::FetchRequest> requests_;
+  std::vector<absl::Time> arrivals_;
 };
 
 class FetchTest : public ::testing::Test {
@@ -163,12 +173,81 @@ TEST_F(FetchTest, DroppedStreamResumes) {
   EXPECT_EQ(reqs[2].tensors(0).offset(), 8 * kChunk);
 }
 
-TEST_F(FetchTest, WrongOffsetIsAnErrorNotData) {
-  service_.fault = [](int, int chunk) {
-    return chunk == 2 ? Fault::kWrongOffset : Fault::kNone;
+// The CRC covers the payload, not the header: a damaged entry or offset
+// field is retried on a new stream like a damaged payload.
+TEST_F(FetchTest, WrongOffsetIsRetriedOnAFreshStream) {
+  service_.fault = [](int call, int chunk) {
+    return call == 0 && chunk == 2 ? Fault::kWrongOffset : Fault::kNone;
   };
-  EXPECT_THAT(Run(), StatusIs(absl::StatusCode::kInternal,
-                              HasSubstr("expected [2000, 10000)")));
+  ASSERT_OK(Run());
+  EXPECT_EQ(Received(), service_.data);
+  auto reqs = service_.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[1].tensors(0).offset(), 2 * kChunk);
+}
+
+TEST_F(FetchTest, PersistentWrongOffsetIsDataLossNamingTheLastFailure) {
+  service_.fault = [](int, int chunk) {
+    return chunk == 0 ? Fault::kWrongOffset : Fault::kNone;
+  };
+  ClientOptions o;
+  o.max_attempts = 3;
+  o.retry_initial_backoff = absl::Milliseconds(1);
+  EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kDataLoss,
+                               AllOf(HasSubstr("expected [0, 10000)"),
+                                     HasSubstr("after 3 calls on this stream, "
+                                               "3 in a row without progress"))));
+  EXPECT_EQ(service_.requests().size(), 3u);
+}
+
+// A connection that breaks again and again, but moves bytes each time,
+// completes: progress resets the attempt count.
+TEST_F(FetchTest, DropsThatMakeProgressNeverExhaustTheAttempts) {
+  service_.fault = [](int, int chunk) {
+    return chunk == 1 ? Fault::kDrop : Fault::kNone;
+  };
+  ClientOptions o;
+  o.max_attempts = 2;
+  o.retry_initial_backoff = absl::Milliseconds(1);
+  ASSERT_OK(Run(o));
+  EXPECT_EQ(Received(), service_.data);
+  EXPECT_EQ(service_.requests().size(), kSize / kChunk);  // One chunk a call.
+}
+
+TEST_F(FetchTest, RetriesWithoutProgressBackOffExponentially) {
+  service_.fault = [](int, int chunk) {
+    return chunk == 0 ? Fault::kDrop : Fault::kNone;
+  };
+  ClientOptions o;
+  o.max_attempts = 4;
+  o.retry_initial_backoff = absl::Milliseconds(40);
+  o.retry_max_backoff = absl::Milliseconds(120);
+  EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kUnavailable,
+                               HasSubstr("4 in a row without progress")));
+  std::vector<absl::Time> t = service_.arrivals();
+  ASSERT_EQ(t.size(), 4u);
+  // Waits of 40, 80, then 120 (capped) ms, each jittered by +-50%.
+  EXPECT_GE(t[1] - t[0], absl::Milliseconds(20));
+  EXPECT_GE(t[2] - t[1], absl::Milliseconds(40));
+  EXPECT_GE(t[3] - t[2], absl::Milliseconds(60));
+  EXPECT_LT(t[3] - t[2], absl::Milliseconds(180 + 500));
+}
+
+TEST_F(FetchTest, FetchTimeoutEndsTheRetries) {
+  service_.fault = [](int, int chunk) {
+    return chunk == 0 ? Fault::kDrop : Fault::kNone;
+  };
+  ClientOptions o;
+  o.max_attempts = 1000;
+  o.retry_initial_backoff = absl::Milliseconds(20);
+  o.retry_max_backoff = absl::Milliseconds(20);
+  o.fetch_timeout = absl::Milliseconds(300);
+  const absl::Time start = absl::Now();
+  EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kDeadlineExceeded,
+                               AllOf(HasSubstr("fetch_timeout reached"),
+                                     HasSubstr("last failure: dropped"))));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_GT(service_.requests().size(), 3u);
 }
 
 TEST_F(FetchTest, StreamEndingEarlyIsRetriedThenDataLoss) {
@@ -179,6 +258,19 @@ TEST_F(FetchTest, StreamEndingEarlyIsRetriedThenDataLoss) {
   o.max_attempts = 1;
   EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kDataLoss,
                                HasSubstr("stream ended at byte 5000 of 10000")));
+}
+
+TEST_F(FetchTest, AStreamSendsAtMostMaxEntriesPerCall) {
+  ClientOptions o;
+  o.split_bytes = 1000;  // Ten pieces, all on the one stream.
+  o.max_entries_per_call = 3;
+  ASSERT_OK(Run(o));
+  EXPECT_EQ(Received(), service_.data);
+  auto reqs = service_.requests();
+  ASSERT_EQ(reqs.size(), 4u);  // 3 + 3 + 3 + 1.
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    EXPECT_EQ(reqs[i].tensors_size(), i < 3 ? 3 : 1) << i;
+  }
 }
 
 TEST_F(FetchTest, SplitsBigTensorsOverStreams) {

@@ -70,9 +70,23 @@ struct ClientOptions {
   uint32_t chunk_bytes = 1 << 20;
   // Tensors larger than this are split into pieces spread over the streams.
   uint64_t split_bytes = 64 << 20;
-  // Attempts per stream for retryable failures (CRC mismatch, dropped
-  // connection, UNAVAILABLE); each retry resumes at the last verified byte.
-  int max_attempts = 4;
+  // Retries (README "Retries"). A stream whose call fails with a retryable
+  // status (a dropped connection, UNAVAILABLE, RESOURCE_EXHAUSTED, a CRC
+  // mismatch, a chunk the client did not ask for) starts a new call for what
+  // is still missing, at the last verified byte, after a backoff: the first
+  // retry_initial_backoff, doubling up to retry_max_backoff, each with
+  // +-50% jitter. It gives up after max_attempts calls in a row that
+  // delivered no byte (a call that moved bytes resets the count), or at
+  // fetch_timeout; the error then names the last failure and the attempts.
+  int max_attempts = 6;
+  absl::Duration retry_initial_backoff = absl::Milliseconds(50);
+  absl::Duration retry_max_backoff = absl::Seconds(2);
+  // Deadline of one whole Fetch (every stream and retry); infinite: none.
+  absl::Duration fetch_timeout = absl::InfiniteDuration();
+  // Most tensors (pieces) named in one Fetch call; a stream with more runs
+  // calls one after another (servers refuse requests over 65,536 entries or
+  // 8 MiB by default).
+  int max_entries_per_call = 8192;
   // Deadline of ListModels / GetModel calls.
   absl::Duration unary_timeout = absl::Seconds(60);
   // Largest message accepted from the server (chunks and tables of contents).
