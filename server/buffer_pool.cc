@@ -4,11 +4,18 @@
 #include "server/buffer_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 namespace weightserver::server {
 namespace {
 constexpr size_t kAlignment = 4096;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 size_t ClassCount(size_t max_buffer_bytes, size_t min_class) {
   size_t n = 1;
@@ -93,6 +100,7 @@ void BufferPool::Release(std::byte* buffer, size_t bytes) {
     bytes_in_use_ -= ClassBytes(c);
     allocation_failed_ = false;
     waiters.swap(waiters_);
+    waiting_since_ns_ = 0;  // Those that lose the race wait anew.
   }
   for (auto& waiter : waiters) waiter();
 }
@@ -105,12 +113,58 @@ bool BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback) {
     // TryAcquire succeeds exactly when the buffers in use leave room for
     // this class (free buffers of other classes can be given back).
     if (allocation_failed_ || bytes_in_use_ + size > capacity_bytes_) {
+      if (waiters_.empty()) waiting_since_ns_ = NowNs();
       waiters_.push_back(std::move(callback));
       return true;
     }
   }
   callback();
   return true;
+}
+
+void BufferPool::AddUser(User* user) {
+  MutexLock users(&users_mu_);
+  users_.push_back(user);
+  MutexLock lock(&mu_);
+  users_count_ = users_.size();
+}
+
+void BufferPool::RemoveUser(User* user) {
+  MutexLock users(&users_mu_);
+  std::erase(users_, user);
+  MutexLock lock(&mu_);
+  users_count_ = users_.size();
+}
+
+size_t BufferPool::FairShareBytes(size_t bytes) const {
+  const size_t one = ClassBytes(ClassOf(std::min(bytes, max_buffer_bytes_)));
+  MutexLock lock(&mu_);
+  return std::max(one, capacity_bytes_ / std::max<size_t>(users_count_, 1));
+}
+
+bool BufferPool::contended() const {
+  MutexLock lock(&mu_);
+  return !waiters_.empty();
+}
+
+int64_t BufferPool::waiting_since_ns() const {
+  MutexLock lock(&mu_);
+  return waiters_.empty() ? 0 : waiting_since_ns_;
+}
+
+void BufferPool::ShedFor(const User* requester, size_t bytes) {
+  const size_t share = FairShareBytes(bytes);
+  std::vector<std::pair<std::byte*, size_t>> shed;
+  {
+    MutexLock users(&users_mu_);
+    for (User* u : users_) {
+      if (u == requester) continue;
+      for (auto& b : u->Shed(share)) shed.push_back(b);
+    }
+  }
+  // Outside the locks: each release runs the waiters, which pump streams
+  // (and may end them, removing users).
+  for (const auto& [b, n] : shed) Release(b, n);
 }
 
 size_t BufferPool::in_use() const {

@@ -16,6 +16,16 @@
 // for reuse; a free buffer of another class is given back to the allocator
 // when a new one would not fit the budget otherwise.
 //
+// Fair sharing. Streams register as Users. While some stream waits for a
+// buffer (the pool is contended), each user's fair share is the capacity
+// divided by the users (at least one buffer): a stream at or over its share
+// takes no more (FetchScheduler checks), and a stream that starts waiting
+// while under its share asks the others to shed what they hold over theirs
+// (ShedFor): read-ahead chunks that are filled but not yet written, which a
+// stream whose client reads slowly would otherwise sit on. The buffer of a
+// write in flight cannot be taken back; StallWatchdog cuts streams that hold
+// one without progress while others wait (waiting_since()).
+//
 // Example:
 //   BufferPool pool(/*capacity_bytes=*/48 << 20, /*max_buffer_bytes=*/4 << 20);
 //   if (std::byte* b = pool.TryAcquire(n)) { ...; pool.Release(b, n); }
@@ -28,6 +38,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -37,6 +48,17 @@ namespace weightserver::server {
 
 class BufferPool {
  public:
+  // A stream that holds buffers.
+  class User {
+   public:
+    virtual ~User() = default;
+    // Gives up buffers it holds beyond `keep_bytes` that it can refill later
+    // (filled, not yet written), returning them (buffer, bytes as acquired)
+    // for the pool to release. Called under the pool's user lock: it must
+    // not call into the pool.
+    virtual std::vector<std::pair<std::byte*, size_t>> Shed(size_t keep_bytes) = 0;
+  };
+
   // Buffers of up to `max_buffer_bytes`, using at most `capacity_bytes` in
   // all (raised to the largest class's size when smaller, so that every
   // request can be met once the others are released).
@@ -70,6 +92,23 @@ class BufferPool {
   // must give up (out of memory). True otherwise.
   bool WaitForRelease(size_t bytes, std::function<void()> callback);
 
+  // Registers or unregisters a user (Remove waits for a Shed in progress).
+  void AddUser(User* user);
+  void RemoveUser(User* user);
+
+  // capacity / users, at least one buffer of `bytes`.
+  size_t FairShareBytes(size_t bytes) const;
+  // Whether a stream waits for a buffer now.
+  bool contended() const;
+  // Since when (steady clock, ns) streams have waited without a release;
+  // 0 when none waits.
+  int64_t waiting_since_ns() const;
+
+  // Asks every user but `requester` to shed what it holds beyond its fair
+  // share (for buffers of `bytes`), and releases what they give up (which
+  // runs the waiters). Call outside any lock of the caller's.
+  void ShedFor(const User* requester, size_t bytes);
+
   // Buffers handed out now, and the bytes of their classes (for tests and
   // metrics).
   size_t in_use() const;
@@ -91,6 +130,12 @@ class BufferPool {
   size_t bytes_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   bool allocation_failed_ ABSL_GUARDED_BY(mu_) = false;  // Until a release.
   std::deque<std::function<void()>> waiters_ ABSL_GUARDED_BY(mu_);
+  int64_t waiting_since_ns_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t users_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // Held while users shed, so that a user is not removed (destroyed) then.
+  // Taken before mu_, never while it is held.
+  Mutex users_mu_;
+  std::vector<User*> users_ ABSL_GUARDED_BY(users_mu_);
 };
 
 }  // namespace weightserver::server

@@ -90,13 +90,20 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     };
     o.wait_for_buffer = [this](size_t bytes, std::function<void()> resume) {
       Ref();
+      // The stall clock runs while the stream waits (stall_watchdog.h); set
+      // first: the resume may run at once, inside WaitForRelease.
+      watch_->WaitStarted();
       const bool waiting =
           res_.pool->WaitForRelease(bytes, [this, resume = std::move(resume)] {
+            watch_->WaitDone();
             resume();
             Pump();
             Unref();
           });
-      if (!waiting) Unref();  // Never the last: our caller holds one.
+      if (!waiting) {
+        watch_->WaitDone();
+        Unref();  // Never the last: our caller holds one.
+      }
       return waiting;
     };
     return o;
@@ -110,7 +117,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     FetchScheduler::Step step = scheduler_.Pump();
     if (step.write.has_value()) {
       BuildWrite(*step.write);
-      watch_->WriteStarted();
+      watch_->WriteStarted(/*pooled=*/step.write->buffer != nullptr);
       StartWrite(&write_buffer_);
     }
     if (step.finish.has_value()) Finish(wire::ToGrpcStatus(*step.finish));

@@ -77,14 +77,56 @@ FetchScheduler::FetchScheduler(FetchPlan plan, Options options)
         }
         return std::move(options);
       }()) {
-  MutexLock lock(&mu_);
-  if (!plan_.entries.empty()) {
-    position_ = plan_.entries[0].begin;
-    cursor_.Reset(&plan_.entries[0], position_);
+  {
+    MutexLock lock(&mu_);
+    if (!plan_.entries.empty()) {
+      position_ = plan_.entries[0].begin;
+      cursor_.Reset(&plan_.entries[0], position_);
+    }
   }
+  options_.pool->AddUser(this);
 }
 
-FetchScheduler::~FetchScheduler() = default;
+FetchScheduler::~FetchScheduler() { options_.pool->RemoveUser(this); }
+
+size_t FetchScheduler::HeldBytes() const {
+  size_t held = write_buffer_bytes_ == 0
+                    ? 0
+                    : BufferPool::BufferBytesFor(write_buffer_bytes_);
+  for (const auto& s : slots_) {
+    if (s->buffer != nullptr) held += BufferPool::BufferBytesFor(s->size);
+  }
+  return held;
+}
+
+std::vector<std::pair<std::byte*, size_t>> FetchScheduler::Shed(
+    size_t keep_bytes) {
+  std::vector<std::pair<std::byte*, size_t>> shed;
+  MutexLock lock(&mu_);
+  if (finished_ || cancelled_ || !write_in_flight_) return shed;
+  size_t held = HeldBytes();
+  const Slot* rewind = nullptr;
+  size_t chunks = 0;
+  // A chunk whose fill failed is kept: its error stands.
+  while (held > keep_bytes && !slots_.empty() && slots_.back()->filled &&
+         slots_.back()->crc.ok() && slots_.back()->buffer != nullptr) {
+    Slot& s = *slots_.back();
+    held -= BufferPool::BufferBytesFor(s.size);
+    shed.emplace_back(s.buffer, s.size);
+    entry_ = s.entry;
+    position_ = s.offset;
+    rewind = &s;
+    slots_.pop_back();
+    ++chunks;
+  }
+  if (rewind != nullptr) {
+    cursor_.Reset(&plan_.entries[entry_], position_);
+    pending_.reset();
+    shed_cap_bytes_ = std::max<size_t>(keep_bytes, 1);
+    if (options_.on_shed) options_.on_shed(chunks);
+  }
+  return shed;
+}
 
 FetchScheduler::Step FetchScheduler::Pump() {
   for (;;) {
@@ -99,9 +141,16 @@ FetchScheduler::Step FetchScheduler::Pump() {
     // before Submit does, and a wait that can be met now.
     for (const auto& [b, bytes] : fx.release) options_.pool->Release(b, bytes);
     for (FillJob& job : fx.fills) options_.submit_fill(std::move(job));
-    if (fx.wait_for_buffer &&
-        !options_.wait_for_buffer(plan_.chunk_bytes,
-                                  [this] { OnBufferMaybeFree(); })) {
+    const bool waiting =
+        fx.wait_for_buffer &&
+        options_.wait_for_buffer(plan_.chunk_bytes,
+                                 [this] { OnBufferMaybeFree(); });
+    // Under its fair share and waiting: the others give back unwritten
+    // read-ahead beyond theirs (a release may resume this stream at once).
+    if (waiting && fx.shed_others) {
+      options_.pool->ShedFor(this, plan_.chunk_bytes);
+    }
+    if (fx.wait_for_buffer && !waiting) {
       // No buffer can be allocated, and none will be freed.
       {
         MutexLock lock(&mu_);
@@ -142,6 +191,7 @@ void FetchScheduler::Decide(Effects* fx, Step* step) {
                              .spans = std::move(s.spans)};
     slots_.pop_front();
     write_in_flight_ = true;
+    write_buffer_bytes_ = s.buffer != nullptr ? s.size : 0;
   } else if (slots_.empty() && AllPlanned()) {
     finish = absl::OkStatus();
   }
@@ -182,12 +232,22 @@ void FetchScheduler::PlanFills(Effects* fx) {
     const bool mapped = pending_->mapped;
     std::byte* buffer = nullptr;
     if (!mapped) {
-      // TryAcquire runs no callbacks: safe under mu_.
+      // While other streams wait, a stream at its fair share takes no more;
+      // its next write's end pumps it again. The pool's calls here run no
+      // callbacks: safe under mu_.
+      const size_t held = HeldBytes();
+      const size_t more = held + BufferPool::BufferBytesFor(n);
+      if (held > 0 && ((shed_cap_bytes_ > 0 && more > shed_cap_bytes_) ||
+                       (options_.pool->contended() &&
+                        more > options_.pool->FairShareBytes(n)))) {
+        return;
+      }
       buffer = options_.pool->TryAcquire(n);
       if (buffer == nullptr) {
         if (!waiting_) {
           waiting_ = true;
           fx->wait_for_buffer = true;
+          fx->shed_others = held < options_.pool->FairShareBytes(n);
         }
         return;
       }
@@ -253,6 +313,8 @@ void FetchScheduler::OnBufferMaybeFree() {
 void FetchScheduler::OnWriteDone(bool ok) {
   MutexLock lock(&mu_);
   write_in_flight_ = false;
+  write_buffer_bytes_ = 0;
+  shed_cap_bytes_ = 0;
   if (!ok) cancelled_ = true;  // The client went away.
 }
 

@@ -10,7 +10,9 @@
 // checksums it); any other one is read into a BufferPool buffer. It keeps up
 // to `readahead` chunks filling or ready, waits for a pool release when the
 // pool is spent, hands out the ready chunks one write at a time in stream
-// order, and finishes: OK after the last chunk, the fill's status when the
+// order (taking no more than its fair share of the pool while other streams
+// wait for buffers, and shedding unwritten read-ahead when asked, see
+// buffer_pool.h), and finishes: OK after the last chunk, the fill's status when the
 // next chunk to write failed, RESOURCE_EXHAUSTED when no buffer can ever be
 // allocated, CANCELLED when cancelled or a write failed. On finishing, the
 // buffers of filled chunks go back to the pool; those still filling go back
@@ -78,7 +80,7 @@ struct ReadyChunk {
   std::vector<SourceSpan> spans;           // Mapped chunks only.
 };
 
-class FetchScheduler {
+class FetchScheduler final : public BufferPool::User {
  public:
   using ResidentFn = std::function<bool(const MappedFile& file, uint64_t offset,
                                         uint64_t length)>;
@@ -99,6 +101,10 @@ class FetchScheduler {
     // cache; called under the scheduler's mutex, so it must not call into
     // the scheduler. Default: MappedFile::Resident.
     ResidentFn resident = nullptr;
+    // For tests: told that the last `chunks` issued chunks were shed (they
+    // are cut and filled again later). Called under the scheduler's mutex:
+    // it must not call into the scheduler or the pool.
+    std::function<void(size_t chunks)> on_shed = nullptr;
   };
 
   // What the owner must do after a Pump; at most one of them is set.
@@ -117,7 +123,13 @@ class FetchScheduler {
   FetchScheduler& operator=(const FetchScheduler&) = delete;
   // Only once every submitted fill has returned and every wait for a buffer
   // has resumed or been refused.
-  ~FetchScheduler();
+  ~FetchScheduler() override;
+
+  // BufferPool::User: gives back the buffers of filled, unwritten chunks at
+  // the end of its read-ahead beyond `keep_bytes` (while a write is in
+  // flight: the stream pumps again when it completes) and rewinds to cut
+  // them again later.
+  std::vector<std::pair<std::byte*, size_t>> Shed(size_t keep_bytes) override;
 
   // Advances the stream as far as it can: submits fills up to the read-ahead
   // depth (or starts waiting for a buffer), then says whether to write the
@@ -194,7 +206,11 @@ class FetchScheduler {
     std::vector<FillJob> fills;
     std::vector<std::pair<std::byte*, size_t>> release;
     bool wait_for_buffer = false;
+    bool shed_others = false;  // Waits while under its fair share.
   };
+
+  // Pool bytes held: read-ahead buffers and the write in flight's.
+  size_t HeldBytes() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void Decide(Effects* fx, Step* step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PlanFills(Effects* fx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -216,6 +232,12 @@ class FetchScheduler {
   // Issued chunks, in stream order.
   std::deque<std::unique_ptr<Slot>> slots_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // The pool buffer of the write in flight (0: none, or a mapped chunk).
+  size_t write_buffer_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // After a Shed: the pool bytes it may hold until its write completes (it
+  // must not take back at once what it gave up for a waiting stream). 0:
+  // no cap.
+  size_t shed_cap_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool waiting_ ABSL_GUARDED_BY(mu_) = false;
   bool out_of_memory_ ABSL_GUARDED_BY(mu_) = false;  // No buffer, ever.
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;

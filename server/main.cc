@@ -50,6 +50,10 @@ ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(60),
           "Cancel a Fetch stream whose client accepts no data for this "
           "long (its flow-control window stays full), freeing its "
           "read-ahead buffers (0: never).");
+ABSL_FLAG(absl::Duration, busy_stall_timeout, absl::Seconds(1),
+          "While streams wait for read-ahead buffers, cancel a stream whose "
+          "client has accepted nothing for this long while it holds one "
+          "(0: never).");
 ABSL_FLAG(uint64_t, max_extra_file_bytes, 64 << 20,
           "Largest non-weight file of a model (config.json, tokenizer.json, "
           "...) served by ReadFile; larger ones are skipped and logged.");
@@ -88,6 +92,7 @@ int main(int argc, char** argv) {
   options.service.readahead = absl::GetFlag(FLAGS_readahead);
   options.service.max_inflight_bytes = absl::GetFlag(FLAGS_max_inflight_bytes);
   options.service.stall_timeout = absl::GetFlag(FLAGS_stall_timeout);
+  options.service.busy_stall_timeout = absl::GetFlag(FLAGS_busy_stall_timeout);
   options.service.max_request_memory = absl::GetFlag(FLAGS_max_request_memory);
   options.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   absl::StatusOr<weightserver::server::IoMode> io =

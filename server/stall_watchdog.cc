@@ -24,20 +24,45 @@ void StallWatch::Detach() {
   context_ = nullptr;
 }
 
-bool StallWatch::CancelIfStalledSince(int64_t deadline_ns) {
-  const int64_t started = write_started_ns_.load();
-  if (started == 0 || started > deadline_ns) return false;
+bool StallWatch::CancelIfStill(const std::atomic<int64_t>& clock,
+                               int64_t started) {
   RecursiveMutexLock lock(&mu_);
-  // Still the same write, not one that completed meanwhile (a later one
-  // has a later start; WriteDone clears it).
-  if (context_ == nullptr || write_started_ns_.load() != started) return false;
+  // Still the same write or wait, not one that ended meanwhile (a later one
+  // has a later start; WriteDone and WaitDone clear it).
+  if (context_ == nullptr || clock.load() != started) return false;
   context_->TryCancel();
   context_ = nullptr;  // Once.
   return true;
 }
 
-StallWatchdog::StallWatchdog(absl::Duration timeout) : timeout_(timeout) {
-  if (timeout_ > absl::ZeroDuration() && timeout_ != absl::InfiniteDuration()) {
+bool StallWatch::CancelIfStalledSince(int64_t deadline_ns) {
+  for (const std::atomic<int64_t>* clock : {&write_started_ns_, &wait_started_ns_}) {
+    const int64_t started = clock->load();
+    if (started != 0 && started <= deadline_ns && CancelIfStill(*clock, started)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool StallWatch::CancelIfHoldingBufferSince(int64_t deadline_ns) {
+  const int64_t started = write_started_ns_.load();
+  if (started == 0 || started > deadline_ns || !write_pooled_.load()) {
+    return false;
+  }
+  return CancelIfStill(write_started_ns_, started);
+}
+
+namespace {
+bool Finite(absl::Duration d) {
+  return d > absl::ZeroDuration() && d != absl::InfiniteDuration();
+}
+}  // namespace
+
+StallWatchdog::StallWatchdog(absl::Duration timeout, const BufferPool* pool,
+                             absl::Duration busy_timeout)
+    : timeout_(timeout), pool_(pool), busy_timeout_(busy_timeout) {
+  if (Finite(timeout_) || (pool_ != nullptr && Finite(busy_timeout_))) {
     thread_ = std::thread([this] { Loop(); });
   }
 }
@@ -63,29 +88,58 @@ std::shared_ptr<StallWatch> StallWatchdog::Watch(
 
 void StallWatchdog::Loop() {
   // Checked a few times per timeout: a stall is cut between 1x and 1.25x it.
+  absl::Duration shortest = absl::InfiniteDuration();
+  if (Finite(timeout_)) shortest = timeout_;
+  if (pool_ != nullptr && Finite(busy_timeout_)) {
+    shortest = std::min(shortest, busy_timeout_);
+  }
   const absl::Duration period = absl::Nanoseconds(std::clamp<int64_t>(
-      absl::ToInt64Nanoseconds(timeout_) / 4, 10'000'000, 1'000'000'000));
+      absl::ToInt64Nanoseconds(shortest) / 4, 10'000'000, 1'000'000'000));
   mu_.Lock();
   while (!stopping_) {
     // Woken early only to stop (or spuriously: a check too many, harmless).
     cv_.WaitWithTimeout(&mu_, period);
     if (stopping_) break;
-    std::erase_if(watches_, [](const auto& w) { return w->detached(); });
-    std::vector<std::shared_ptr<StallWatch>> watches = watches_;
     mu_.Unlock();
-    const int64_t deadline =
-        StallWatch::NowNs() - absl::ToInt64Nanoseconds(timeout_);
-    for (const auto& w : watches) {
-      if (w->CancelIfStalledSince(deadline)) {
-        cancelled_.fetch_add(1);
-        LOG(WARNING) << "Fetch stream cancelled: its client accepted no data "
-                     << "for " << absl::FormatDuration(timeout_)
-                     << " (--stall_timeout)";
-      }
-    }
+    Check();
     mu_.Lock();
   }
   mu_.Unlock();
+}
+
+void StallWatchdog::Check() {
+  std::vector<std::shared_ptr<StallWatch>> watches;
+  {
+    MutexLock lock(&mu_);
+    std::erase_if(watches_, [](const auto& w) { return w->detached(); });
+    watches = watches_;
+  }
+  const int64_t now = StallWatch::NowNs();
+  if (Finite(timeout_)) {
+    const int64_t deadline = now - absl::ToInt64Nanoseconds(timeout_);
+    for (const auto& w : watches) {
+      if (w->CancelIfStalledSince(deadline)) {
+        cancelled_.fetch_add(1);
+        LOG(WARNING) << "Fetch stream cancelled: its client accepted no data, "
+                     << "or it got no read-ahead buffer, for "
+                     << absl::FormatDuration(timeout_) << " (--stall_timeout)";
+      }
+    }
+  }
+  if (pool_ == nullptr || !Finite(busy_timeout_)) return;
+  const int64_t busy = absl::ToInt64Nanoseconds(busy_timeout_);
+  const int64_t waiting_since = pool_->waiting_since_ns();
+  if (waiting_since == 0 || waiting_since > now - busy) return;
+  for (const auto& w : watches) {
+    if (w->CancelIfHoldingBufferSince(now - busy)) {
+      cancelled_.fetch_add(1);
+      cancelled_busy_.fetch_add(1);
+      LOG(WARNING) << "Fetch stream cancelled: its client accepted no data for "
+                   << absl::FormatDuration(busy_timeout_)
+                   << " while holding a read-ahead buffer other streams "
+                   << "waited for (--busy_stall_timeout)";
+    }
+  }
 }
 
 }  // namespace weightserver::server

@@ -34,6 +34,7 @@
 #include <grpcpp/support/server_callback.h>
 
 #include "absl/base/thread_annotations.h"
+#include "server/buffer_pool.h"
 #include "util/mutex.h"
 #include "absl/time/time.h"
 
@@ -45,20 +46,34 @@ class StallWatch {
   explicit StallWatch(grpc::CallbackServerContext* context)
       : context_(context) {}
 
-  void WriteStarted() { write_started_ns_.store(NowNs()); }
+  // `pooled`: the write's payload is a pool buffer.
+  void WriteStarted(bool pooled = false) {
+    write_pooled_.store(pooled);
+    write_started_ns_.store(NowNs());
+  }
   void WriteDone() { write_started_ns_.store(0); }
+  // The stream waits for a pool buffer / got one.
+  void WaitStarted() { wait_started_ns_.store(NowNs()); }
+  void WaitDone() { wait_started_ns_.store(0); }
   // The stream is done: never cancel it (its context is about to go).
   void Detach();
 
  private:
   friend class StallWatchdog;
   static int64_t NowNs();
-  // Cancels the call when a write has been in flight since before
-  // `deadline_ns`; true when it did.
+  // Cancels the call when a write has been in flight, or a wait for a
+  // buffer has lasted, since before `deadline_ns`; true when it did.
   bool CancelIfStalledSince(int64_t deadline_ns);
+  // Cancels the call when a write holding a pool buffer has been in flight
+  // since before `deadline_ns`; true when it did.
+  bool CancelIfHoldingBufferSince(int64_t deadline_ns);
+  // Cancels the call if `clock` still reads `started` (not a later event).
+  bool CancelIfStill(const std::atomic<int64_t>& clock, int64_t started);
   bool detached() const { return detached_.load(); }
 
   std::atomic<int64_t> write_started_ns_{0};  // 0: no write in flight.
+  std::atomic<bool> write_pooled_{false};
+  std::atomic<int64_t> wait_started_ns_{0};  // 0: not waiting.
   std::atomic<bool> detached_{false};
   // Recursive: cancelling may run the reactor's callbacks, and so Detach,
   // on this thread.
@@ -68,8 +83,11 @@ class StallWatch {
 
 class StallWatchdog {
  public:
-  // A zero or infinite timeout watches nothing (no thread).
-  explicit StallWatchdog(absl::Duration timeout);
+  // A zero or infinite timeout watches nothing (no thread). With a `pool`
+  // and a finite `busy_timeout`, also cuts what holds a contended pool.
+  explicit StallWatchdog(absl::Duration timeout,
+                         const BufferPool* pool = nullptr,
+                         absl::Duration busy_timeout = absl::InfiniteDuration());
   StallWatchdog(const StallWatchdog&) = delete;
   StallWatchdog& operator=(const StallWatchdog&) = delete;
   // Stops and joins the thread.
@@ -77,13 +95,19 @@ class StallWatchdog {
 
   std::shared_ptr<StallWatch> Watch(grpc::CallbackServerContext* context);
 
-  // Streams cancelled so far.
+  // Streams cancelled so far (both reasons), and of them for holding a
+  // contended pool's buffer.
   uint64_t cancelled() const { return cancelled_.load(); }
+  uint64_t cancelled_busy() const { return cancelled_busy_.load(); }
 
  private:
   void Loop();
+  void Check();
 
   const absl::Duration timeout_;
+  const BufferPool* const pool_;
+  const absl::Duration busy_timeout_;
+  std::atomic<uint64_t> cancelled_busy_{0};
   std::atomic<uint64_t> cancelled_{0};
   Mutex mu_;
   CondVar cv_;  // Signalled when stopping_ is set.

@@ -81,7 +81,8 @@ WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
       request_budget_(options.max_request_memory),
       trimmer_(options.trim_interval, 4 << 20),
       filler_(std::move(filler)),
-      watchdog_(std::make_unique<StallWatchdog>(options.stall_timeout)) {
+      watchdog_(std::make_unique<StallWatchdog>(
+          options.stall_timeout, pool_.get(), options.busy_stall_timeout)) {
   for (const auto& model : repository_->models()) {
     *list_.add_models() = wire::ModelSummaryToProto(format::ModelSummary{
         model->name, model->revision,

@@ -58,6 +58,10 @@ struct ServiceOptions {
   // for this long is cancelled, and its buffers freed (StallWatchdog). Zero
   // or infinite: never.
   absl::Duration stall_timeout = absl::Seconds(60);
+  // While streams wait for read-ahead buffers, a stream whose client has
+  // accepted nothing for this long while its write holds one is cancelled
+  // (StallWatchdog). Zero or infinite: never.
+  absl::Duration busy_stall_timeout = absl::Seconds(1);
 };
 
 class WeightService final
@@ -102,6 +106,8 @@ class WeightService final
   uint64_t memory_trims() const { return trimmer_.trims(); }
   // Streams cancelled because their client stopped reading.
   uint64_t stalled_streams() const { return watchdog_->cancelled(); }
+  // Of them, cut for holding a buffer of a contended pool.
+  uint64_t busy_stalled_streams() const { return watchdog_->cancelled_busy(); }
   // The read path in use: kUring or kPread.
   IoMode io_mode() const { return filler_->mode(); }
 

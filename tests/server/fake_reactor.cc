@@ -91,6 +91,11 @@ FakeReactor::FakeReactor(BufferPool* pool, FetchPlan plan, Config config)
     if (job.buffer != nullptr) pooled_spans_[job.buffer] = job.spans;
     fills_.emplace(chunk, std::move(job));
   };
+  // Shed chunks are the last issued, all filled: they are issued again.
+  o.on_shed = [this](size_t chunks) {
+    submitted_ -= chunks;
+    shed_ += chunks;
+  };
   o.wait_for_buffer = [this](size_t bytes, std::function<void()> resume) {
     ++waits_;
     auto pump_after = [this, resume = std::move(resume)] {

@@ -107,6 +107,8 @@ class FakeReactor {
   size_t written() const { return written_; }
   size_t mapped_written() const { return mapped_written_; }
   size_t waits() const { return waits_; }
+  // Chunks this stream gave back at the pool's request (BufferPool::ShedFor).
+  size_t shed() const { return shed_; }
   // Pool buffers of this stream: its scheduler's and the write in flight's.
   size_t buffers_held() const;
   FetchScheduler& scheduler() { return *scheduler_; }
@@ -125,6 +127,7 @@ class FakeReactor {
   std::vector<std::string> outputs_;  // Each entry's whole output.
   std::map<size_t, FillJob> fills_;   // By chunk index.
   size_t submitted_ = 0;
+  size_t shed_ = 0;  // Chunks shed at the pool's request.
   std::map<const std::byte*, std::vector<SourceSpan>> pooled_spans_;
   std::optional<ReadyChunk> in_flight_;
   size_t written_ = 0;

@@ -258,7 +258,10 @@ TEST(FetchSchedulerTest, WaitIsWokenByAReleaseFromAnotherStream) {
   a.CompleteWrite();  // Released: B wakes first and takes it.
   EXPECT_THAT(b.pending_fill_chunks(), ElementsAre(0));
   EXPECT_EQ(b.waits(), 2u);                    // Again, for its chunk 1.
-  EXPECT_TRUE(a.scheduler().stats().waiting);  // For its chunk 2.
+  // A holds its fair share (one of two buffers) while B waits: it takes no
+  // more, and does not wait at the pool either (its own write frees one).
+  EXPECT_FALSE(a.scheduler().stats().waiting);
+  EXPECT_EQ(a.buffers_held(), 1u);
   EXPECT_EQ(pool.in_use(), 2u);
   a.CheckInvariants();
   b.CheckInvariants();
@@ -277,6 +280,48 @@ TEST(FetchSchedulerTest, WaitIsWokenByAReleaseFromAnotherStream) {
   ASSERT_TRUE(a.finish() && b.finish()) << "stuck";
   EXPECT_THAT(*a.finish(), IsOk());
   EXPECT_THAT(*b.finish(), IsOk());
+  EXPECT_EQ(pool.bytes_in_use(), 0u);
+}
+
+// Issue 11, item 3: a stream whose client stops reading holds its whole
+// read-ahead. A stream that then waits while under its fair share makes it
+// give back the chunks it filled but has not written; they are read again
+// later, and both streams deliver every byte in order.
+TEST(FetchSchedulerTest, AWaitingStreamUnderItsShareMakesOthersShed) {
+  TestFile file(8192);
+  BufferPool pool(4 * kBuf, kBuf);
+  FakeReactor a(&pool, file.Plan({file.Entry({{0, 800}}, 0, 800)}, 100),
+                {.readahead = 4});
+  FakeReactor b(&pool, file.Plan({file.Entry({{4000, 300}}, 0, 300)}, 100),
+                {.readahead = 4});
+  a.Start();
+  for (int i = 0; i < 4; ++i) a.CompleteFill(a.oldest_fill());
+  ASSERT_TRUE(a.write_in_flight());  // Chunk 0, never completed (for now).
+  EXPECT_EQ(a.buffers_held(), 4u);
+  b.Start();
+  // B waited, under its share (2 of 4): A kept its write and one chunk.
+  EXPECT_EQ(a.shed(), 2u);
+  EXPECT_EQ(a.buffers_held(), 2u);
+  EXPECT_EQ(b.pending_fills(), 2u);
+  EXPECT_EQ(pool.in_use(), 4u);
+  a.CheckInvariants();
+  b.CheckInvariants();
+  for (int i = 0; i < 1000 && !(a.finish() && b.finish()); ++i) {
+    for (FakeReactor* r : {&b, &a}) {
+      if (r->write_in_flight()) {
+        r->CompleteWrite();
+      } else if (r->pending_fills() > 0) {
+        r->CompleteFill(r->oldest_fill());
+      }
+      EXPECT_EQ(pool.in_use(), a.buffers_held() + b.buffers_held());
+    }
+    a.CheckInvariants();
+    b.CheckInvariants();
+  }
+  ASSERT_TRUE(a.finish() && b.finish()) << "stuck";
+  EXPECT_THAT(*a.finish(), IsOk());
+  EXPECT_THAT(*b.finish(), IsOk());
+  EXPECT_EQ(a.written(), 8u);  // Every chunk once, in order (CheckWrite).
   EXPECT_EQ(pool.bytes_in_use(), 0u);
 }
 
