@@ -240,6 +240,24 @@ TEST(FetchSchedulerTest, OutOfMemoryFinishesAfterTheWriteInFlight) {
   EXPECT_EQ(pool.bytes_in_use(), 0u);
 }
 
+// Completes the writes and fills of `first` and `second`, in turn, until
+// both finish (or 1000 rounds), checking the pool and the invariants.
+void RunBothToTheEnd(const BufferPool& pool, FakeReactor& first,
+                     FakeReactor& second) {
+  for (int i = 0; i < 1000 && !(first.finish() && second.finish()); ++i) {
+    for (FakeReactor* r : {&first, &second}) {
+      if (r->write_in_flight()) {
+        r->CompleteWrite();
+      } else if (r->pending_fills() > 0) {
+        r->CompleteFill(r->oldest_fill());
+      }
+      EXPECT_EQ(pool.in_use(), first.buffers_held() + second.buffers_held());
+    }
+    first.CheckInvariants();
+    second.CheckInvariants();
+  }
+}
+
 TEST(FetchSchedulerTest, WaitIsWokenByAReleaseFromAnotherStream) {
   TestFile file(4096);
   BufferPool pool(2 * kBuf, kBuf);
@@ -265,18 +283,7 @@ TEST(FetchSchedulerTest, WaitIsWokenByAReleaseFromAnotherStream) {
   EXPECT_EQ(pool.in_use(), 2u);
   a.CheckInvariants();
   b.CheckInvariants();
-  for (int i = 0; i < 1000 && !(a.finish() && b.finish()); ++i) {
-    for (FakeReactor* r : {&a, &b}) {
-      if (r->write_in_flight()) {
-        r->CompleteWrite();
-      } else if (r->pending_fills() > 0) {
-        r->CompleteFill(r->oldest_fill());
-      }
-      EXPECT_EQ(pool.in_use(), a.buffers_held() + b.buffers_held());
-    }
-    a.CheckInvariants();
-    b.CheckInvariants();
-  }
+  RunBothToTheEnd(pool, a, b);
   ASSERT_TRUE(a.finish() && b.finish()) << "stuck";
   EXPECT_THAT(*a.finish(), IsOk());
   EXPECT_THAT(*b.finish(), IsOk());
@@ -306,18 +313,7 @@ TEST(FetchSchedulerTest, AWaitingStreamUnderItsShareMakesOthersShed) {
   EXPECT_EQ(pool.in_use(), 4u);
   a.CheckInvariants();
   b.CheckInvariants();
-  for (int i = 0; i < 1000 && !(a.finish() && b.finish()); ++i) {
-    for (FakeReactor* r : {&b, &a}) {
-      if (r->write_in_flight()) {
-        r->CompleteWrite();
-      } else if (r->pending_fills() > 0) {
-        r->CompleteFill(r->oldest_fill());
-      }
-      EXPECT_EQ(pool.in_use(), a.buffers_held() + b.buffers_held());
-    }
-    a.CheckInvariants();
-    b.CheckInvariants();
-  }
+  RunBothToTheEnd(pool, b, a);
   ASSERT_TRUE(a.finish() && b.finish()) << "stuck";
   EXPECT_THAT(*a.finish(), IsOk());
   EXPECT_THAT(*b.finish(), IsOk());
