@@ -105,7 +105,6 @@ std::vector<std::pair<std::byte*, size_t>> FetchScheduler::Shed(
   MutexLock lock(&mu_);
   if (finished_ || cancelled_ || !write_in_flight_) return shed;
   size_t held = HeldBytes();
-  const Slot* rewind = nullptr;
   size_t chunks = 0;
   // A chunk whose fill failed is kept: its error stands.
   while (held > keep_bytes && !slots_.empty() && slots_.back()->filled &&
@@ -115,11 +114,10 @@ std::vector<std::pair<std::byte*, size_t>> FetchScheduler::Shed(
     shed.emplace_back(s.buffer, s.size);
     entry_ = s.entry;
     position_ = s.offset;
-    rewind = &s;
     slots_.pop_back();
     ++chunks;
   }
-  if (rewind != nullptr) {
+  if (chunks > 0) {
     cursor_.Reset(&plan_.entries[entry_], position_);
     pending_.reset();
     shed_cap_bytes_ = std::max<size_t>(keep_bytes, 1);
