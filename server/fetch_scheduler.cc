@@ -187,9 +187,9 @@ void FetchScheduler::Decide(Effects* fx, Step* step) {
                              .buffer = s.buffer,
                              .file = std::move(s.file),
                              .spans = std::move(s.spans)};
-    slots_.pop_front();
-    write_in_flight_ = true;
     write_buffer_bytes_ = s.buffer != nullptr ? s.size : 0;
+    write_in_flight_ = true;
+    slots_.pop_front();  // Last: `s` dies with it.
   } else if (slots_.empty() && AllPlanned()) {
     finish = absl::OkStatus();
   }
