@@ -100,12 +100,13 @@ void BufferPool::Release(std::byte* buffer, size_t bytes) {
     bytes_in_use_ -= ClassBytes(c);
     allocation_failed_ = false;
     waiters.swap(waiters_);
-    waiting_since_ns_ = 0;  // Those that lose the race wait anew.
+    starved_since_ns_ = 0;  // Those that lose the race wait anew.
   }
   for (auto& waiter : waiters) waiter();
 }
 
-bool BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback) {
+bool BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback,
+                                bool under_share) {
   const size_t size = ClassBytes(ClassOf(std::min(bytes, max_buffer_bytes_)));
   {
     MutexLock lock(&mu_);
@@ -113,7 +114,7 @@ bool BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback) {
     // TryAcquire succeeds exactly when the buffers in use leave room for
     // this class (free buffers of other classes can be given back).
     if (allocation_failed_ || bytes_in_use_ + size > capacity_bytes_) {
-      if (waiters_.empty()) waiting_since_ns_ = NowNs();
+      if (under_share && starved_since_ns_ == 0) starved_since_ns_ = NowNs();
       waiters_.push_back(std::move(callback));
       return true;
     }
@@ -147,9 +148,9 @@ bool BufferPool::contended() const {
   return !waiters_.empty();
 }
 
-int64_t BufferPool::waiting_since_ns() const {
+int64_t BufferPool::starved_since_ns() const {
   MutexLock lock(&mu_);
-  return waiters_.empty() ? 0 : waiting_since_ns_;
+  return starved_since_ns_;
 }
 
 void BufferPool::ShedFor(const User* requester, size_t bytes) {

@@ -24,7 +24,9 @@
 // (ShedFor): read-ahead chunks that are filled but not yet written, which a
 // stream whose client reads slowly would otherwise sit on. The buffer of a
 // write in flight cannot be taken back; StallWatchdog cuts streams that hold
-// one without progress while others wait (waiting_since()).
+// one without progress while a stream under its share waits
+// (starved_since_ns()). A stream over its share that waits starves no one:
+// it does not count.
 //
 // Example:
 //   BufferPool pool(/*capacity_bytes=*/48 << 20, /*max_buffer_bytes=*/4 << 20);
@@ -89,8 +91,10 @@ class BufferPool {
   // would succeed now; otherwise after the next Release. After a failed
   // allocation it waits for a release, and when no buffer is in use (so no
   // release will come) it drops the callback and returns false: the caller
-  // must give up (out of memory). True otherwise.
-  bool WaitForRelease(size_t bytes, std::function<void()> callback);
+  // must give up (out of memory). True otherwise. `under_share`: the caller
+  // holds less than its fair share (its wait starts starved_since_ns()).
+  bool WaitForRelease(size_t bytes, std::function<void()> callback,
+                      bool under_share = false);
 
   // Registers or unregisters a user (Remove waits for a Shed in progress).
   void AddUser(User* user);
@@ -100,13 +104,14 @@ class BufferPool {
   size_t FairShareBytes(size_t bytes) const;
   // Whether a stream waits for a buffer now.
   bool contended() const;
-  // Since when (steady clock, ns) streams have waited without a release;
-  // 0 when none waits.
-  int64_t waiting_since_ns() const;
+  // Since when (steady clock, ns) a stream under its fair share has waited
+  // without a release; 0 when none waits.
+  int64_t starved_since_ns() const;
 
-  // Asks every user but `requester` to shed what it holds beyond its fair
-  // share (for buffers of `bytes`), and releases what they give up (which
-  // runs the waiters). Call outside any lock of the caller's.
+  // Asks every user but `requester` (nullptr: every user) to shed what it
+  // holds beyond its fair share (for buffers of `bytes`), and releases what
+  // they give up (which runs the waiters). Call outside any lock of the
+  // caller's.
   void ShedFor(const User* requester, size_t bytes);
 
   // Buffers handed out now, and the bytes of their classes (for tests and
@@ -130,7 +135,7 @@ class BufferPool {
   size_t bytes_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   bool allocation_failed_ ABSL_GUARDED_BY(mu_) = false;  // Until a release.
   std::deque<std::function<void()>> waiters_ ABSL_GUARDED_BY(mu_);
-  int64_t waiting_since_ns_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t starved_since_ns_ ABSL_GUARDED_BY(mu_) = 0;  // 0: none starves.
   size_t users_count_ ABSL_GUARDED_BY(mu_) = 0;
   // Held while users shed, so that a user is not removed (destroyed) then.
   // Taken before mu_, never while it is held.

@@ -88,18 +88,20 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       };
       res_.filler->Submit(std::move(job));
     };
-    o.wait_for_buffer = [this](size_t bytes, std::function<void()> resume) {
+    o.wait_for_buffer = [this](size_t bytes, bool under_share,
+                               std::function<void()> resume) {
       Ref();
       // The stall clock runs while the stream waits (stall_watchdog.h); set
       // first: the resume may run at once, inside WaitForRelease.
       watch_->WaitStarted();
+      auto woken = [this, resume = std::move(resume)] {
+        watch_->WaitDone();
+        resume();
+        Pump();
+        Unref();
+      };
       const bool waiting =
-          res_.pool->WaitForRelease(bytes, [this, resume = std::move(resume)] {
-            watch_->WaitDone();
-            resume();
-            Pump();
-            Unref();
-          });
+          res_.pool->WaitForRelease(bytes, std::move(woken), under_share);
       if (!waiting) {
         watch_->WaitDone();
         Unref();  // Never the last: our caller holds one.

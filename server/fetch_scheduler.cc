@@ -64,9 +64,9 @@ FetchScheduler::FetchScheduler(FetchPlan plan, Options options)
     : plan_(std::move(plan)), options_([&] {
         if (!options.wait_for_buffer) {
           BufferPool* pool = options.pool;
-          options.wait_for_buffer = [pool](size_t bytes,
+          options.wait_for_buffer = [pool](size_t bytes, bool under_share,
                                            std::function<void()> resume) {
-            return pool->WaitForRelease(bytes, std::move(resume));
+            return pool->WaitForRelease(bytes, std::move(resume), under_share);
           };
         }
         if (!options.resident) {
@@ -141,7 +141,7 @@ FetchScheduler::Step FetchScheduler::Pump() {
     for (FillJob& job : fx.fills) options_.submit_fill(std::move(job));
     const bool waiting =
         fx.wait_for_buffer &&
-        options_.wait_for_buffer(plan_.chunk_bytes,
+        options_.wait_for_buffer(plan_.chunk_bytes, fx.shed_others,
                                  [this] { OnBufferMaybeFree(); });
     // Under its fair share and waiting: the others give back unwritten
     // read-ahead beyond theirs (a release may resume this stream at once).

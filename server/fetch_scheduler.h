@@ -94,8 +94,10 @@ class FetchScheduler final : public BufferPool::User {
     std::function<void(FillJob job)> submit_fill = nullptr;
     // Runs `resume` once a buffer of `bytes` may be available (maybe at
     // once), or returns false without ever running it when none ever will
-    // be. Default: pool->WaitForRelease.
-    std::function<bool(size_t bytes, std::function<void()> resume)>
+    // be; `under_share`: this stream holds less than its fair share.
+    // Default: pool->WaitForRelease.
+    std::function<bool(size_t bytes, bool under_share,
+                       std::function<void()> resume)>
         wait_for_buffer = nullptr;
     // Whether bytes [offset, offset + length) of `file` are in the page
     // cache; called under the scheduler's mutex, so it must not call into

@@ -59,7 +59,7 @@ bool Finite(absl::Duration d) {
 }
 }  // namespace
 
-StallWatchdog::StallWatchdog(absl::Duration timeout, const BufferPool* pool,
+StallWatchdog::StallWatchdog(absl::Duration timeout, BufferPool* pool,
                              absl::Duration busy_timeout)
     : timeout_(timeout), pool_(pool), busy_timeout_(busy_timeout) {
   if (Finite(timeout_) || (pool_ != nullptr && Finite(busy_timeout_))) {
@@ -87,14 +87,14 @@ std::shared_ptr<StallWatch> StallWatchdog::Watch(
 }
 
 void StallWatchdog::Loop() {
-  // Checked a few times per timeout: a stall is cut between 1x and 1.25x it.
+  // Checked a few times per timeout: a stall is cut between 1x and 1.125x it.
   absl::Duration shortest = absl::InfiniteDuration();
   if (Finite(timeout_)) shortest = timeout_;
   if (pool_ != nullptr && Finite(busy_timeout_)) {
     shortest = std::min(shortest, busy_timeout_);
   }
   const absl::Duration period = absl::Nanoseconds(std::clamp<int64_t>(
-      absl::ToInt64Nanoseconds(shortest) / 4, 10'000'000, 1'000'000'000));
+      absl::ToInt64Nanoseconds(shortest) / 8, 10'000'000, 1'000'000'000));
   mu_.Lock();
   while (!stopping_) {
     // Woken early only to stop (or spuriously: a check too many, harmless).
@@ -128,8 +128,13 @@ void StallWatchdog::Check() {
   }
   if (pool_ == nullptr || !Finite(busy_timeout_)) return;
   const int64_t busy = absl::ToInt64Nanoseconds(busy_timeout_);
-  const int64_t waiting_since = pool_->waiting_since_ns();
-  if (waiting_since == 0 || waiting_since > now - busy) return;
+  if (pool_->starved_since_ns() == 0) return;
+  // What can be given back without cutting anyone first: read-ahead filled
+  // after the starving stream asked the others to shed (a release ends the
+  // starving).
+  pool_->ShedFor(nullptr, 0);
+  const int64_t starved_since = pool_->starved_since_ns();
+  if (starved_since == 0 || starved_since > now - busy) return;
   for (const auto& w : watches) {
     if (w->CancelIfHoldingBufferSince(now - busy)) {
       cancelled_.fetch_add(1);

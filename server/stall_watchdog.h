@@ -84,9 +84,13 @@ class StallWatch {
 class StallWatchdog {
  public:
   // A zero or infinite timeout watches nothing (no thread). With a `pool`
-  // and a finite `busy_timeout`, also cuts what holds a contended pool.
+  // and a finite `busy_timeout`, also frees what holds a pool in which a
+  // stream under its fair share waits: every check first asks the streams
+  // to shed read-ahead beyond their share (filled since that stream asked),
+  // and when it has waited for `busy_timeout` with no buffer released, cuts
+  // the streams whose pooled write has been in flight as long.
   explicit StallWatchdog(absl::Duration timeout,
-                         const BufferPool* pool = nullptr,
+                         BufferPool* pool = nullptr,
                          absl::Duration busy_timeout = absl::InfiniteDuration());
   StallWatchdog(const StallWatchdog&) = delete;
   StallWatchdog& operator=(const StallWatchdog&) = delete;
@@ -105,7 +109,7 @@ class StallWatchdog {
   void Check();
 
   const absl::Duration timeout_;
-  const BufferPool* const pool_;
+  BufferPool* const pool_;
   const absl::Duration busy_timeout_;
   std::atomic<uint64_t> cancelled_busy_{0};
   std::atomic<uint64_t> cancelled_{0};

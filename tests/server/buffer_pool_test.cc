@@ -116,5 +116,23 @@ TEST(BufferPoolTest, EveryWaiterIsWokenByARelease) {
   EXPECT_EQ(woken, 3);
 }
 
+// Only a stream under its fair share starves while it waits (what the stall
+// watchdog cuts holders of stuck buffers for); a release ends the starving.
+TEST(BufferPoolTest, OnlyAWaiterUnderItsShareStarves) {
+  BufferPool pool(64 * kKiB, 64 * kKiB);
+  std::byte* only = pool.TryAcquire(64 * kKiB);
+  pool.WaitForRelease(64 * kKiB, [] {}, /*under_share=*/false);
+  EXPECT_TRUE(pool.contended());
+  EXPECT_EQ(pool.starved_since_ns(), 0);
+  pool.WaitForRelease(64 * kKiB, [] {}, /*under_share=*/true);
+  const int64_t since = pool.starved_since_ns();
+  EXPECT_GT(since, 0);
+  pool.WaitForRelease(64 * kKiB, [] {}, /*under_share=*/true);
+  EXPECT_EQ(pool.starved_since_ns(), since);  // The first one's wait.
+  pool.Release(only, 64 * kKiB);
+  EXPECT_EQ(pool.starved_since_ns(), 0);
+  EXPECT_FALSE(pool.contended());
+}
+
 }  // namespace
 }  // namespace weightserver::server

@@ -96,14 +96,15 @@ FakeReactor::FakeReactor(BufferPool* pool, FetchPlan plan, Config config)
     submitted_ -= chunks;
     shed_ += chunks;
   };
-  o.wait_for_buffer = [this](size_t bytes, std::function<void()> resume) {
+  o.wait_for_buffer = [this](size_t bytes, bool under_share,
+                             std::function<void()> resume) {
     ++waits_;
     auto pump_after = [this, resume = std::move(resume)] {
       resume();
       Pump();
     };
     if (config_.wait) return config_.wait(bytes, std::move(pump_after));
-    return pool_->WaitForRelease(bytes, std::move(pump_after));
+    return pool_->WaitForRelease(bytes, std::move(pump_after), under_share);
   };
   o.resident = [this](const MappedFile&, uint64_t offset, uint64_t length) {
     return config_.resident && config_.resident(offset, length);
