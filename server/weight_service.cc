@@ -101,16 +101,22 @@ grpc::ServerUnaryReactor* WeightService::ListModels(
     v1::ListModelsResponse* response) {
   *response = list_;
   // A model whose file could not be read while served (a poisoned mapping:
-  // it shrank, or its disk failed) is not served again: say so.
+  // it shrank, or its disk failed), or changed on disk since it was scanned
+  // (every fetch of it fails), is not served again: say so. Two stats per
+  // file.
   const auto& models = repository_->models();
   for (size_t i = 0; i < models.size(); ++i) {
     for (const ServedFile& f : models[i]->files) {
+      std::string why;
       if (f.file->Poisoned()) {
+        why = absl::StrCat(f.name, ": a page could not be read while served "
+                           "(the file shrank, or its storage failed)");
+      } else if (absl::Status st = f.file->CheckUnchanged(); !st.ok()) {
+        why = std::string(st.message());
+      }
+      if (!why.empty()) {
         v1::ModelSummary* m = response->mutable_models(static_cast<int>(i));
-        m->set_error(absl::StrCat(
-            f.name, ": a page could not be read while served (the file "
-            "shrank, or its storage failed); not served until the daemon "
-            "restarts"));
+        m->set_error(absl::StrCat(why, "; not served until the daemon restarts"));
         m->clear_revision();
         break;
       }

@@ -139,6 +139,33 @@ TEST_P(ChangedFileTest, AModelPoisonedWhileServedIsListedWithWhy) {
   ExpectOtherModelServed();
 }
 
+// A file changed on disk since the scan (here in place, its mtime kept)
+// fails every fetch of its model: ls says so, and why.
+TEST_P(ChangedFileTest, AModelChangedOnDiskIsListedWithWhy) {
+  const std::string path = repo_.path() + "/victim/model.safetensors";
+  struct stat before;
+  ASSERT_EQ(stat(path.c_str(), &before), 0);
+  RewriteInPlace(path);
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  auto c = client::Client::Connect(server_->address());
+  ASSERT_OK(c.status());
+  ASSERT_OK_AND_ASSIGN(auto models, (*c)->ListModels());
+  bool seen = false;
+  for (const auto& m : models) {
+    if (m.name == "victim") {
+      seen = true;
+      EXPECT_THAT(m.error, HasSubstr("modified in place while served (ctime"));
+      EXPECT_THAT(m.error, HasSubstr("not served until the daemon restarts"));
+      EXPECT_EQ(m.revision, "");
+    } else {
+      EXPECT_EQ(m.error, "") << m.name;
+    }
+  }
+  EXPECT_TRUE(seen);
+  ExpectOtherModelServed();
+}
+
 // Cut right where the client is: the chunks read ahead and queued in gRPC
 // now point at pages that are gone. The kernel's send of such a slice fails
 // with EFAULT (gRPC closes that connection; the client retries and gets the
