@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
+#include "client/credentials.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "wire/status.h"
 
@@ -62,8 +63,15 @@ absl::Status RunHealth(const Context& ctx, const ParsedArgs& args) {
       absl::StrCat("health of ", ctx.server,
                    service.empty() ? "" : absl::StrCat(" (service '", service,
                                                        "')"));
-  auto channel = grpc::CreateChannel(ctx.server,
-                                     grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      client::ChannelCredentials(ctx.options);
+  if (!credentials.ok()) return credentials.status();
+  grpc::ChannelArguments channel_args;
+  if (!ctx.options.tls_server_name.empty()) {
+    channel_args.SetSslTargetNameOverride(ctx.options.tls_server_name);
+  }
+  auto channel =
+      grpc::CreateCustomChannel(ctx.server, *credentials, channel_args);
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));

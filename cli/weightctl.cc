@@ -50,7 +50,24 @@ std::vector<FlagSpec> GlobalFlags() {
        .help = "chunk size asked of the server (default 1048576)"},
       {.name = "connections",
        .value_name = "N",
-       .help = "TCP connections the streams are spread over (default 2)"}};
+       .help = "TCP connections the streams are spread over (default 2)"},
+      {.name = "tls",
+       .takes_value = false,
+       .help = "connect over TLS (implied by the other --tls flags)"},
+      {.name = "tls-ca",
+       .value_name = "FILE",
+       .help = "PEM CA bundle the server's certificate must chain to "
+               "(default: the system's roots)"},
+      {.name = "tls-cert",
+       .value_name = "FILE",
+       .help = "PEM client certificate, for servers that require one"},
+      {.name = "tls-key",
+       .value_name = "FILE",
+       .help = "PEM private key of --tls-cert"},
+      {.name = "tls-server-name",
+       .value_name = "NAME",
+       .help = "name the server's certificate must carry, instead of the "
+               "host of --server"}};
 }
 
 const std::vector<Command>& Commands() {
@@ -142,8 +159,8 @@ const std::vector<Command>& Commands() {
 }
 
 void PrintMainUsage(std::ostream& out) {
-  out << "usage: weightctl [--server ADDR] [--streams N] [--connections N] [--chunk-bytes N] "
-         "COMMAND [ARGS]\n\ncommands:\n";
+  out << "usage: weightctl [--server ADDR] [--streams N] [--connections N] "
+         "[--chunk-bytes N] [--tls ...] COMMAND [ARGS]\n\ncommands:\n";
   for (const Command& c : Commands()) {
     out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ')
         << c.summary << "\n";
@@ -180,6 +197,18 @@ absl::Status ApplyGlobals(const ParsedArgs& args, Context* ctx) {
   ctx->options.connections = static_cast<int>(connections);
   ctx->options.streams = static_cast<int>(streams);
   ctx->options.chunk_bytes = static_cast<uint32_t>(chunk);
+  for (auto [flag, field] :
+       {std::pair{"tls-ca", &ctx->options.tls_ca_file},
+        std::pair{"tls-cert", &ctx->options.tls_cert_file},
+        std::pair{"tls-key", &ctx->options.tls_key_file},
+        std::pair{"tls-server-name", &ctx->options.tls_server_name}}) {
+    if (std::optional<std::string> v = args.Get(flag)) {
+      if (v->empty()) return UsageError(absl::StrCat("--", flag, ": empty"));
+      *field = *v;
+      ctx->options.tls = true;
+    }
+  }
+  if (args.Has("tls")) ctx->options.tls = true;
   return absl::OkStatus();
 }
 

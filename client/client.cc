@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/channels.h"
+#include "client/credentials.h"
+#include "util/status_macros.h"
 #include "wire/model_info.h"
 #include "wire/status.h"
 
@@ -42,10 +44,15 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
   // use the first, so a short session (connect, GetModel, fetch a tensor)
   // opens a single connection.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                   ChannelCredentials(options));
+  if (!options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
   auto channels = std::make_unique<Channels>();
   for (int i = 0; i < std::max(1, options.connections); ++i) {
-    channels->fetch.push_back(grpc::CreateCustomChannel(
-        target, grpc::InsecureChannelCredentials(), args));
+    channels->fetch.push_back(
+        grpc::CreateCustomChannel(target, credentials, args));
   }
   channels->stub = v1::WeightService::NewStub(channels->fetch.front());
   return std::unique_ptr<Client>(

@@ -15,7 +15,7 @@ PACKAGES=(
   libabsl-dev liburing-dev libisal-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest
   python3 python3-venv python3-pip
-  nginx-light iperf3 gnuplot-nox curl
+  nginx-light iperf3 gnuplot-nox curl openssl libssl-dev
 )
 
 install_packages() {

@@ -57,6 +57,15 @@ ABSL_FLAG(absl::Duration, busy_stall_timeout, absl::Seconds(1),
 ABSL_FLAG(uint64_t, max_extra_file_bytes, 64 << 20,
           "Largest non-weight file of a model (config.json, tokenizer.json, "
           "...) served by ReadFile; larger ones are skipped and logged.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: serve TLS only (with --tls_key). Re-read "
+          "every --tls_reload_interval: rotation needs no restart.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: require a client certificate signed by it "
+          "(mutual TLS).");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(10),
+          "How often the TLS files are re-read.");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long running streams may take to finish.");
 
@@ -95,6 +104,10 @@ int main(int argc, char** argv) {
   options.service.busy_stall_timeout = absl::GetFlag(FLAGS_busy_stall_timeout);
   options.service.max_request_memory = absl::GetFlag(FLAGS_max_request_memory);
   options.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   absl::StatusOr<weightserver::server::IoMode> io =
       weightserver::server::ParseIoMode(absl::GetFlag(FLAGS_io));
   if (!io.ok()) {
@@ -116,7 +129,16 @@ int main(int argc, char** argv) {
             << ", memory budget " << options.service.max_inflight_bytes
             << " bytes of read-ahead + " << options.service.max_request_memory
             << " of requests";
+  if (!options.tls.enabled() && !weightserver::server::IsLoopback(options.listen)) {
+    LOG(WARNING) << "listening on " << options.listen
+                 << " WITHOUT TLS: anyone who can reach it reads every model "
+                 << "in clear text (--tls_cert, --tls_key; README \"Security\")";
+  }
   std::cout << "weightserver: listening on " << (*server)->address()
+            << (options.tls.enabled()
+                    ? (options.tls.client_ca_file.empty() ? " (TLS)"
+                                                          : " (mutual TLS)")
+                    : "")
             << std::endl;
 
   std::thread waiter([&] {

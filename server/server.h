@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/model_repository.h"
+#include "server/tls_credentials.h"
 #include "server/weight_service.h"
 
 namespace weightserver::server {
@@ -38,12 +39,19 @@ struct ServerOptions {
   // Largest request message accepted (a Fetch naming many tensors; the
   // client sends at most 8,192 per call).
   int max_request_bytes = 8 << 20;
+  // Plaintext unless a certificate is given (tls_credentials.h).
+  TlsOptions tls;
 };
+
+// Whether `listen` (HOST:PORT or unix:PATH) is reachable from this machine
+// only: a unix socket, localhost, 127.0.0.0/8 or [::1].
+bool IsLoopback(const std::string& listen);
 
 class Server {
  public:
-  // Errors: the repository scan's (NotFound, InvalidArgument), and
-  // Unavailable when the address cannot be bound.
+  // Errors: the repository scan's (NotFound, InvalidArgument),
+  // MakeServerCredentials's, and Unavailable when the address cannot be
+  // bound.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options);
 

@@ -91,6 +91,16 @@ struct ClientOptions {
   absl::Duration unary_timeout = absl::Seconds(60);
   // Largest message accepted from the server (chunks and tables of contents).
   int max_receive_bytes = 256 << 20;
+  // TLS (README "Security"). With `tls`, the channel is encrypted and the
+  // server's certificate verified against tls_ca_file (PEM; empty: the
+  // system's roots) and the target's host name, or tls_server_name when set.
+  // tls_cert_file + tls_key_file: this client's certificate, for servers
+  // that require one (mutual TLS). The files are read by Connect.
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
   ProgressCallback progress;
 };
 
@@ -110,7 +120,9 @@ class Client {
   // A target naming several servers ("ipv4:127.0.0.1:1,127.0.0.1:2", or a
   // DNS name with several addresses) is balanced round-robin: calls, and
   // hence the streams of a fetch, are spread over the replicas.
-  // Errors: InvalidArgument for an empty target.
+  // Errors: InvalidArgument for an empty target, TLS files without `tls`,
+  // only one of tls_cert_file / tls_key_file, or a TLS file that holds no
+  // PEM block; ReadSmallFile's for a TLS file that cannot be read.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(
       const std::string& target, ClientOptions options = {});
   ~Client();

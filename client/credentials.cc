@@ -1,0 +1,62 @@
+// Copyright 2026 The Weightserver Authors.
+//
+// client/credentials.cc
+#include "client/credentials.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "util/small_file.h"
+#include "util/status_macros.h"
+
+namespace weightserver::client {
+namespace {
+
+// The contents of a PEM file (a certificate bundle or a key).
+absl::StatusOr<std::string> ReadPem(const std::string& path,
+                                    absl::string_view what) {
+  ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(path, 1 << 20));
+  if (!absl::StrContains(pem, "-----BEGIN ")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": no PEM ", what, " in the file"));
+  }
+  return pem;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
+    const ClientOptions& options) {
+  const bool any_file = !options.tls_ca_file.empty() ||
+                        !options.tls_cert_file.empty() ||
+                        !options.tls_key_file.empty() ||
+                        !options.tls_server_name.empty();
+  if (!options.tls) {
+    if (any_file) {
+      return absl::InvalidArgumentError(
+          "TLS files or a TLS server name given without TLS (set tls / "
+          "--tls)");
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a client certificate needs both its certificate and its key "
+        "(tls_cert_file, tls_key_file)");
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!options.tls_ca_file.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                     ReadPem(options.tls_ca_file, "certificate"));
+  }
+  if (!options.tls_cert_file.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_cert_chain,
+                     ReadPem(options.tls_cert_file, "certificate"));
+    ASSIGN_OR_RETURN(ssl.pem_private_key,
+                     ReadPem(options.tls_key_file, "private key"));
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+}  // namespace weightserver::client
