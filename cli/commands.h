@@ -45,6 +45,8 @@ using DeviceOpener =
 struct CliEnvironment {
   // --server's default ($WEIGHTSERVER_ADDR, else kDefaultServer).
   std::string default_server = kDefaultServer;
+  // The bearer token's default ($WEIGHTSERVER_TOKEN).
+  std::string default_token;
   // Draw progress bars on `err` (main: stderr is a terminal).
   bool progress = false;
   // Opens the GPU for `load --device cuda:N`; unset: client::OpenCudaCopier.

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
       addr != nullptr && addr[0] != '\0') {
     env.default_server = addr;
   }
+  if (const char* token = std::getenv("WEIGHTSERVER_TOKEN")) {
+    env.default_token = token;
+  }
   env.progress = isatty(STDERR_FILENO) == 1;
   std::vector<std::string> args(argv + 1, argv + argc);
   return weightserver::cli::RunWeightctl(args, env, std::cout, std::cerr);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "cli/commands.h"
 #include "weightserver/client/uri.h"
+#include "util/small_file.h"
 #include "util/status_macros.h"
 
 namespace weightserver::cli {
@@ -67,7 +68,17 @@ std::vector<FlagSpec> GlobalFlags() {
       {.name = "tls-server-name",
        .value_name = "NAME",
        .help = "name the server's certificate must carry, instead of the "
-               "host of --server"}};
+               "host of --server"},
+      {.name = "token",
+       .value_name = "TOKEN",
+       .help = "bearer token for a server with an access policy (default "
+               "$WEIGHTSERVER_TOKEN; visible in ps: prefer --token-file)"},
+      {.name = "token-file",
+       .value_name = "FILE",
+       .help = "read the bearer token from FILE (trailing newline dropped)"},
+      {.name = "allow-insecure-token",
+       .takes_value = false,
+       .help = "send the token even over plaintext to a remote server"}};
 }
 
 const std::vector<Command>& Commands() {
@@ -209,6 +220,16 @@ absl::Status ApplyGlobals(const ParsedArgs& args, Context* ctx) {
     }
   }
   if (args.Has("tls")) ctx->options.tls = true;
+  if (std::optional<std::string> t = args.Get("token")) ctx->options.token = *t;
+  if (std::optional<std::string> f = args.Get("token-file")) {
+    absl::StatusOr<std::string> token = ReadSmallFile(*f, 64 << 10);
+    if (!token.ok()) return UsageError(absl::StrCat("--token-file: ", token.status().message()));
+    while (!token->empty() && (token->back() == '\n' || token->back() == '\r')) {
+      token->pop_back();
+    }
+    ctx->options.token = *token;
+  }
+  if (args.Has("allow-insecure-token")) ctx->options.allow_insecure_token = true;
   return absl::OkStatus();
 }
 
@@ -261,6 +282,7 @@ absl::Status Dispatch(absl::Span<const std::string> args,
   ctx.server = env.default_server;
   ctx.progress = env.progress;
   ctx.open_device = env.open_device;
+  ctx.options.token = env.default_token;
   ctx.out = &out;
   ctx.err = &err;
   absl::Status globals = ApplyGlobals(*head, &ctx);

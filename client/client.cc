@@ -46,6 +46,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
                    ChannelCredentials(options));
+  RETURN_IF_ERROR(CheckTokenTransport(options, target));
   if (!options.tls_server_name.empty()) {
     args.SetSslTargetNameOverride(options.tls_server_name);
   }
@@ -70,6 +71,7 @@ Client::~Client() = default;
 absl::StatusOr<std::vector<ModelSummary>> Client::ListModels() const {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.unary_timeout));
+  AddCredentials(options_.token, &context);
   v1::ListModelsResponse response;
   grpc::Status status =
       channels_->stub->ListModels(&context, v1::ListModelsRequest(), &response);
@@ -85,6 +87,7 @@ absl::StatusOr<std::vector<ModelSummary>> Client::ListModels() const {
 absl::StatusOr<ModelInfo> Client::GetModel(absl::string_view name) const {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.unary_timeout));
+  AddCredentials(options_.token, &context);
   v1::GetModelRequest request;
   request.set_name(std::string(name));
   v1::Model model;

@@ -59,4 +59,34 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
   return grpc::SslCredentials(ssl);
 }
 
+absl::Status CheckTokenTransport(const ClientOptions& options,
+                                 const std::string& target) {
+  if (options.token.empty()) return absl::OkStatus();
+  for (char c : options.token) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          "the token holds a space or a character outside printable ASCII");
+    }
+  }
+  if (options.tls || options.allow_insecure_token) return absl::OkStatus();
+  absl::string_view host = target;
+  for (absl::string_view scheme : {"dns:///", "ipv4:", "ipv6:"}) {
+    if (absl::StartsWith(host, scheme)) host.remove_prefix(scheme.size());
+  }
+  const bool local = absl::StartsWith(target, "unix:") ||
+                     absl::StartsWith(host, "127.") ||
+                     absl::StartsWith(host, "localhost:") ||
+                     absl::StartsWith(host, "[::1]:");
+  if (local && host.find(',') == absl::string_view::npos) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "refusing to send a token in clear text to ", target,
+      ": use TLS (--tls-ca), or allow it explicitly (--allow-insecure-token)"));
+}
+
+void AddCredentials(const std::string& token, grpc::ClientContext* context) {
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+}
+
 }  // namespace weightserver::client

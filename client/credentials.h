@@ -14,6 +14,7 @@
 
 #include <memory>
 
+#include <grpcpp/client_context.h>
 #include <grpcpp/security/credentials.h>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,15 @@ namespace weightserver::client {
 // Errors: Client::Connect's for the TLS options.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
     const ClientOptions& options);
+
+// Errors: InvalidArgument when `options` would send a token in clear text
+// to `target` (not loopback, not a unix socket, no TLS, no
+// allow_insecure_token), or the token holds characters a header cannot.
+absl::Status CheckTokenTransport(const ClientOptions& options,
+                                 const std::string& target);
+
+// Adds the token's `authorization` header to `context` (none if empty).
+void AddCredentials(const std::string& token, grpc::ClientContext* context);
 
 }  // namespace weightserver::client
 

@@ -14,6 +14,7 @@
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/escaping.h"
+#include "client/credentials.h"
 #include "absl/strings/str_cat.h"
 #include "client/channels.h"
 #include "util/crc32c.h"
@@ -108,6 +109,7 @@ absl::StatusOr<std::string> Client::ReadFile(const ModelInfo& model,
     context.set_deadline(absl::ToChronoTime(
         absl::Now() + options_.unary_timeout +
         absl::Seconds(static_cast<int64_t>(listed->size >> 20))));
+    AddCredentials(options_.token, &context);
     std::unique_ptr<grpc::ClientReader<v1::Chunk>> reader =
         channels_->stub->ReadFile(&context, request);
     std::string bytes;

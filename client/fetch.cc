@@ -91,7 +91,7 @@ absl::Status RunOnce(const std::shared_ptr<grpc::Channel>& channel,
     tr->set_offset(p->next);
     tr->set_limit(p->end - p->next);
   }
-  FetchCall call(channel, request, state->deadline);
+  FetchCall call(channel, request, state->deadline, state->options->token);
   grpc::ByteBuffer message;
   absl::Status problem;
   while (call.Read(&message)) {

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "client/credentials.h"
 #include "wire/status.h"
 
 namespace weightserver::client {
@@ -15,10 +16,12 @@ void* const kTag = reinterpret_cast<void*>(1);
 }  // namespace
 
 FetchCall::FetchCall(const std::shared_ptr<grpc::Channel>& channel,
-                     const v1::FetchRequest& request, absl::Time deadline) {
+                     const v1::FetchRequest& request, absl::Time deadline,
+                     const std::string& token) {
   if (deadline != absl::InfiniteFuture()) {
     context_.set_deadline(absl::ToChronoTime(deadline));
   }
+  AddCredentials(token, &context_);
   grpc::GenericStub stub(channel);
   call_ = stub.PrepareCall(&context_, kFetchMethod, &queue_);
   call_->StartCall(kTag);

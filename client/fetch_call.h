@@ -21,6 +21,7 @@
 #define WEIGHTSERVER_CLIENT_FETCH_CALL_H_
 
 #include <memory>
+#include <string>
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
@@ -37,10 +38,12 @@ namespace weightserver::client {
 class FetchCall {
  public:
   // Starts the call and sends `request`; failures show in Read and Finish.
-  // A finite `deadline` ends the call there (DEADLINE_EXCEEDED).
+  // A finite `deadline` ends the call there (DEADLINE_EXCEEDED); a
+  // `token` is sent as the bearer token.
   FetchCall(const std::shared_ptr<grpc::Channel>& channel,
             const v1::FetchRequest& request,
-            absl::Time deadline = absl::InfiniteFuture());
+            absl::Time deadline = absl::InfiniteFuture(),
+            const std::string& token = "");
   // Cancels an unfinished call and waits for gRPC to let go of it.
   ~FetchCall();
   FetchCall(const FetchCall&) = delete;

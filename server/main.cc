@@ -66,6 +66,10 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "(mutual TLS).");
 ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(10),
           "How often the TLS files are re-read.");
+ABSL_FLAG(std::string, auth_file, "",
+          "JSON access policy: which bearer tokens and client certificates "
+          "may read which models (README \"Security\"); re-read when it "
+          "changes. Empty: every caller reads every model.");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long running streams may take to finish.");
 
@@ -108,6 +112,7 @@ int main(int argc, char** argv) {
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  options.service.auth_file = absl::GetFlag(FLAGS_auth_file);
   absl::StatusOr<weightserver::server::IoMode> io =
       weightserver::server::ParseIoMode(absl::GetFlag(FLAGS_io));
   if (!io.ok()) {
@@ -133,6 +138,16 @@ int main(int argc, char** argv) {
     LOG(WARNING) << "listening on " << options.listen
                  << " WITHOUT TLS: anyone who can reach it reads every model "
                  << "in clear text (--tls_cert, --tls_key; README \"Security\")";
+  }
+  if (options.service.auth_file.empty() &&
+      !weightserver::server::IsLoopback(options.listen)) {
+    LOG(WARNING) << "listening on " << options.listen
+                 << " WITHOUT AN ACCESS POLICY: every caller reads every "
+                 << "model (--auth_file; README \"Security\")";
+  } else if (!options.service.auth_file.empty()) {
+    LOG(INFO) << "access policy " << options.service.auth_file << ": "
+              << (*server)->service().auth()->Current()->identities().size()
+              << " identities";
   }
   std::cout << "weightserver: listening on " << (*server)->address()
             << (options.tls.enabled()

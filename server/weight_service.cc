@@ -5,9 +5,13 @@
 
 #include <grpcpp/support/proto_buffer_reader.h>
 
+#include <grpc/grpc_security_constants.h>
+
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "weightserver/format/dtype.h"
 #include "server/extra_file_reactor.h"
@@ -64,11 +68,18 @@ absl::StatusOr<std::unique_ptr<WeightService>> WeightService::Create(
         ") must hold at least two chunks of max_chunk_bytes (",
         l.max_chunk_bytes, ", a buffer of ", largest, " bytes)"));
   }
+  std::unique_ptr<AuthPolicyWatcher> auth;
+  if (!options.auth_file.empty()) {
+    ASSIGN_OR_RETURN(auth, AuthPolicyWatcher::Start(options.auth_file,
+                                                    options.auth_reload_interval));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<ChunkFiller> filler,
                    ChunkFiller::Create({.mode = options.io,
                                         .threads = options.io_threads}));
-  return std::unique_ptr<WeightService>(new WeightService(
+  auto service = std::unique_ptr<WeightService>(new WeightService(
       std::move(repository), std::move(options), std::move(filler)));
+  service->auth_ = std::move(auth);
+  return service;
 }
 
 WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
@@ -96,9 +107,58 @@ WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
   }
 }
 
+absl::StatusOr<std::string> WeightService::Caller(
+    grpc::CallbackServerContext* context) {
+  if (auth_ == nullptr) return std::string();
+  const auto& metadata = context->client_metadata();
+  auto [begin, end] = metadata.equal_range("authorization");
+  std::string token;
+  absl::Status bad;
+  if (begin != end && std::next(begin) != end) {
+    bad = absl::UnauthenticatedError("more than one authorization header");
+  } else if (begin != end) {
+    const absl::string_view value(begin->second.data(), begin->second.size());
+    if (value.size() > 4096 + 7 || !absl::StartsWithIgnoreCase(value, "bearer ") ||
+        value.size() == 7) {
+      bad = absl::UnauthenticatedError(
+          "the authorization header must be 'Bearer TOKEN' (at most 4 KiB)");
+    } else {
+      token = std::string(value.substr(7));
+    }
+  }
+  std::vector<std::string> peer;
+  if (bad.ok() && context->auth_context() != nullptr &&
+      context->auth_context()->IsPeerAuthenticated()) {
+    for (const char* property :
+         {GRPC_X509_SAN_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
+      for (const grpc::string_ref& v :
+           context->auth_context()->FindPropertyValues(property)) {
+        peer.emplace_back(v.data(), v.size());
+      }
+    }
+  }
+  absl::StatusOr<std::string> who =
+      bad.ok() ? auth_->Current()->Authenticate(token, peer) : bad;
+  if (!who.ok()) unauthenticated_calls_.fetch_add(1);
+  return who;
+}
+
+bool WeightService::MayRead(const std::string& caller, absl::string_view model) {
+  if (auth_ == nullptr) return true;
+  if (auth_->Current()->MayRead(caller, model)) return true;
+  denied_calls_.fetch_add(1);
+  return false;
+}
+
 grpc::ServerUnaryReactor* WeightService::ListModels(
     grpc::CallbackServerContext* context, const v1::ListModelsRequest*,
     v1::ListModelsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<std::string> caller = Caller(context);
+  if (!caller.ok()) {
+    reactor->Finish(wire::ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   *response = list_;
   // A model whose file could not be read while served (a poisoned mapping:
   // it shrank, or its disk failed), or changed on disk since it was scanned
@@ -122,7 +182,15 @@ grpc::ServerUnaryReactor* WeightService::ListModels(
       }
     }
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (auth_ != nullptr) {  // Only the models the caller may read.
+    std::shared_ptr<const AuthPolicy> policy = auth_->Current();
+    auto* list = response->mutable_models();
+    list->erase(std::remove_if(list->begin(), list->end(),
+                               [&](const v1::ModelSummary& m) {
+                                 return !policy->MayRead(*caller, m.name());
+                               }),
+                list->end());
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -134,12 +202,18 @@ grpc::ServerUnaryReactor* WeightService::GetModel(
   v1::GetModelRequest request;
   grpc::ByteBuffer copy(*raw);  // Deserialize consumes its input.
   absl::Status status;
-  if (!grpc::SerializationTraits<v1::GetModelRequest>::Deserialize(&copy,
-                                                                  &request)
-           .ok()) {
+  absl::StatusOr<std::string> caller = Caller(context);
+  if (!caller.ok()) {
+    status = caller.status();
+  } else if (!grpc::SerializationTraits<v1::GetModelRequest>::Deserialize(
+                  &copy, &request)
+                  .ok()) {
     status = absl::InvalidArgumentError("GetModel: malformed request");
   } else if (request.name().empty()) {
     status = absl::InvalidArgumentError("GetModel: empty model name");
+  } else if (!MayRead(*caller, request.name())) {  // As if it did not exist.
+    status = absl::NotFoundError(
+        absl::StrCat("GetModel: no model ", QuoteInput(request.name())));
   } else if (auto it = tocs_.find(request.name()); it != tocs_.end()) {
     *response = grpc::ByteBuffer(&it->second, 1);  // Shares the slice.
   } else if (auto model = repository_->Find(request.name())) {
@@ -163,6 +237,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
   if (!parsed.ok()) {
     return FailedFetchReactor(absl::InvalidArgumentError(
         absl::StrCat("Fetch: malformed request: ", parsed.error_message())));
+  }
+  absl::StatusOr<std::string> caller = Caller(context);
+  if (!caller.ok()) return FailedFetchReactor(caller.status());
+  if (!request->model().empty() && !MayRead(*caller, request->model())) {
+    return FailedFetchReactor(absl::NotFoundError(
+        absl::StrCat("Fetch: no model ", QuoteInput(request->model()))));
   }
   absl::StatusOr<FetchPlan> plan =
       PlanFetch(repository_->Find(request->model()), *request, options_.limits);
@@ -204,6 +284,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
 grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
     grpc::CallbackServerContext* context,
     const v1::ReadFileRequest* request) {
+  absl::StatusOr<std::string> caller = Caller(context);
+  if (!caller.ok()) return FailedExtraFileReactor(caller.status());
+  if (!request->model().empty() && !MayRead(*caller, request->model())) {
+    return FailedExtraFileReactor(absl::NotFoundError(
+        absl::StrCat("ReadFile: no model ", QuoteInput(request->model()))));
+  }
   std::shared_ptr<const Model> model = repository_->Find(request->model());
   if (absl::Status s = CheckRequestedModel(model.get(), request->model(),
                                            request->revision(), "ReadFile");

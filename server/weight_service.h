@@ -27,6 +27,7 @@
 #include "server/fetch_plan.h"
 #include "server/model_repository.h"
 #include "weightserver/format/model_info.h"
+#include "server/auth_policy.h"
 #include "server/memory_budget.h"
 #include "server/stall_watchdog.h"
 #include "weightserver/v1/weightserver.grpc.pb.h"
@@ -62,6 +63,9 @@ struct ServiceOptions {
   // accepted nothing for this long while its write holds one is cancelled
   // (StallWatchdog). Zero or infinite: never.
   absl::Duration busy_stall_timeout = absl::Seconds(1);
+  // Access policy (auth_policy.h): empty, every caller reads every model.
+  std::string auth_file;
+  absl::Duration auth_reload_interval = absl::Seconds(2);
 };
 
 class WeightService final
@@ -108,12 +112,26 @@ class WeightService final
   uint64_t stalled_streams() const { return watchdog_->cancelled(); }
   // Of them, cut for holding a buffer of a contended pool.
   uint64_t busy_stalled_streams() const { return watchdog_->cancelled_busy(); }
+  // Calls refused for their credentials (UNAUTHENTICATED), and calls for a
+  // model the caller may not read (answered NOT_FOUND).
+  uint64_t unauthenticated_calls() const { return unauthenticated_calls_.load(); }
+  uint64_t denied_calls() const { return denied_calls_.load(); }
+  // The access policy in force; nullptr without --auth_file.
+  const AuthPolicyWatcher* auth() const { return auth_.get(); }
   // The read path in use: kUring or kPread.
   IoMode io_mode() const { return filler_->mode(); }
 
  private:
   WeightService(std::shared_ptr<const ModelRepository> repository,
                 ServiceOptions options, std::unique_ptr<ChunkFiller> filler);
+
+  // The caller's identity under the policy ("" with no policy).
+  // Errors: Unauthenticated (AuthPolicy::Authenticate's, more than one
+  // authorization header, one that is not "Bearer TOKEN" of <= 4 KiB).
+  absl::StatusOr<std::string> Caller(grpc::CallbackServerContext* context);
+  // Whether `caller` may read `model` (always, with no policy); counts
+  // refusals.
+  bool MayRead(const std::string& caller, absl::string_view model);
 
   std::shared_ptr<const ModelRepository> repository_;
   ServiceOptions options_;
@@ -123,6 +141,9 @@ class WeightService final
   std::atomic<int> active_streams_{0};
   std::atomic<uint64_t> streams_served_{0};
   std::atomic<uint64_t> bytes_sent_{0};
+  std::atomic<uint64_t> unauthenticated_calls_{0};
+  std::atomic<uint64_t> denied_calls_{0};
+  std::unique_ptr<AuthPolicyWatcher> auth_;
   std::unique_ptr<BufferPool> pool_;
   MemoryBudget request_budget_;
   MemoryTrimmer trimmer_;

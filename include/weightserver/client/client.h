@@ -101,6 +101,12 @@ struct ClientOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_server_name;
+  // A bearer token for servers with an access policy (README "Security"),
+  // sent as `authorization: Bearer TOKEN` on every call. Connect refuses to
+  // send it over plaintext to anything but loopback or a unix socket unless
+  // allow_insecure_token is set.
+  std::string token;
+  bool allow_insecure_token = false;
   ProgressCallback progress;
 };
 
@@ -121,8 +127,9 @@ class Client {
   // DNS name with several addresses) is balanced round-robin: calls, and
   // hence the streams of a fetch, are spread over the replicas.
   // Errors: InvalidArgument for an empty target, TLS files without `tls`,
-  // only one of tls_cert_file / tls_key_file, or a TLS file that holds no
-  // PEM block; ReadSmallFile's for a TLS file that cannot be read.
+  // only one of tls_cert_file / tls_key_file, a TLS file that holds no
+  // PEM block, or a token over plaintext to a non-loopback target;
+  // ReadSmallFile's for a TLS file that cannot be read.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(
       const std::string& target, ClientOptions options = {});
   ~Client();
