@@ -149,11 +149,13 @@ int main(int argc, char** argv) {
               << (*server)->service().auth()->Current()->identities().size()
               << " identities";
   }
+  if (options.tls.enabled()) {
+    LOG(INFO) << (options.tls.client_ca_file.empty() ? "TLS" : "mutual TLS")
+              << " with " << options.tls.cert_file << ", re-read every "
+              << options.tls.reload_interval;
+  }
+  // Scripts read the address from this line: its last word.
   std::cout << "weightserver: listening on " << (*server)->address()
-            << (options.tls.enabled()
-                    ? (options.tls.client_ca_file.empty() ? " (TLS)"
-                                                          : " (mutual TLS)")
-                    : "")
             << std::endl;
 
   std::thread waiter([&] {

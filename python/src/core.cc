@@ -94,12 +94,22 @@ struct Table {
 class PyClient {
  public:
   PyClient(const std::string& target, int streams, int connections,
-           uint32_t chunk_bytes, double timeout_s) {
+           uint32_t chunk_bytes, double timeout_s, const std::string& token,
+           bool tls, const std::string& tls_ca, const std::string& tls_cert,
+           const std::string& tls_key, const std::string& tls_server_name,
+           bool allow_insecure_token) {
     wc::ClientOptions o;
     o.streams = streams;
     o.connections = connections;
     o.chunk_bytes = chunk_bytes;
     o.unary_timeout = absl::Seconds(timeout_s);
+    o.token = token;
+    o.tls = tls;
+    o.tls_ca_file = tls_ca;
+    o.tls_cert_file = tls_cert;
+    o.tls_key_file = tls_key;
+    o.tls_server_name = tls_server_name;
+    o.allow_insecure_token = allow_insecure_token;
     client_ = Take(wc::Client::Connect(target, o));
     target_ = target;
   }
@@ -243,9 +253,15 @@ NB_MODULE(_core, m) {
                   "Output i as a 1-D uint8 torch tensor viewing the table's memory.");
 
   nb::class_<PyClient>(m, "Client")
-      .def(nb::init<const std::string&, int, int, uint32_t, double>(), "target"_a,
-           "streams"_a = 4, "connections"_a = 2, "chunk_bytes"_a = 1u << 20,
-           "timeout_s"_a = 60.0)
+      .def(nb::init<const std::string&, int, int, uint32_t, double,
+                    const std::string&, bool, const std::string&,
+                    const std::string&, const std::string&,
+                    const std::string&, bool>(),
+           "target"_a, "streams"_a = 4, "connections"_a = 2,
+           "chunk_bytes"_a = 1u << 20, "timeout_s"_a = 60.0, "token"_a = "",
+           "tls"_a = false, "tls_ca"_a = "", "tls_cert"_a = "",
+           "tls_key"_a = "", "tls_server_name"_a = "",
+           "allow_insecure_token"_a = false)
       .def_prop_ro("target", &PyClient::target)
       .def("list_models", &PyClient::ListModels)
       .def("get_model", &PyClient::GetModel, "name"_a, "revision"_a = "")

@@ -23,10 +23,10 @@ def server_binary() -> str:
 
 
 class Server:
-    def __init__(self, repo: pathlib.Path):
+    def __init__(self, repo: pathlib.Path, args=()):
         self.repo = repo
         self.proc = subprocess.Popen(
-            [server_binary(), "--repo", str(repo), "--listen", "127.0.0.1:0"],
+            [server_binary(), "--repo", str(repo), "--listen", "127.0.0.1:0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if "listening on" not in line:

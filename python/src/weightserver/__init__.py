@@ -25,6 +25,7 @@ GIL is released while bytes move. Every failure raises
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -35,6 +36,7 @@ from ._errors import WeightserverError
 __all__ = [
     "WeightserverError", "Shard", "ModelUri", "parse_uri", "safe_open", "load",
     "iter_tensors", "shard_dim", "shard_fused", "list_models", "tune_malloc",
+    "configure",
     "download_config", "read_file", "model_revision",
 ]
 __version__ = "0.2.0"
@@ -161,8 +163,62 @@ def _view(table, i: int, framework: str):
 
 # -- loading ----------------------------------------------------------------
 
+_CREDENTIALS: Dict[str, Any] = {}
+
+
+def configure(*, token: Optional[str] = None, token_file: Optional[str] = None,
+              tls: Optional[bool] = None, tls_ca: Optional[str] = None,
+              tls_cert: Optional[str] = None, tls_key: Optional[str] = None,
+              tls_server_name: Optional[str] = None,
+              allow_insecure_token: Optional[bool] = None) -> None:
+    """Sets the credentials of every later connection of this process.
+
+    Each setting not given here comes from the environment:
+    ``WEIGHTSERVER_TOKEN`` (or ``WEIGHTSERVER_TOKEN_FILE``),
+    ``WEIGHTSERVER_TLS_CA``, ``WEIGHTSERVER_TLS_CERT``,
+    ``WEIGHTSERVER_TLS_KEY``, ``WEIGHTSERVER_TLS_SERVER_NAME`` (any of the
+    TLS ones turns TLS on; ``WEIGHTSERVER_TLS=1`` alone verifies against the
+    system's roots). A token is refused over plaintext to anything but
+    loopback unless ``allow_insecure_token``. See the README's "Security".
+
+    Example::
+
+        ws.configure(token_file="/var/run/secrets/weights/token",
+                     tls_ca="/etc/weights/ca.pem")
+    """
+    if token_file is not None:
+        with open(token_file) as f:
+            token = f.read().rstrip("\r\n")
+    for k, v in (("token", token), ("tls", tls), ("tls_ca", tls_ca),
+                 ("tls_cert", tls_cert), ("tls_key", tls_key),
+                 ("tls_server_name", tls_server_name),
+                 ("allow_insecure_token", allow_insecure_token)):
+        if v is not None:
+            _CREDENTIALS[k] = v
+
+
+def _credentials() -> Dict[str, Any]:
+    env = os.environ
+    c: Dict[str, Any] = {}
+    token = env.get("WEIGHTSERVER_TOKEN", "")
+    if not token and env.get("WEIGHTSERVER_TOKEN_FILE"):
+        with open(env["WEIGHTSERVER_TOKEN_FILE"]) as f:
+            token = f.read().rstrip("\r\n")
+    c["token"] = token
+    for k in ("tls_ca", "tls_cert", "tls_key", "tls_server_name"):
+        c[k] = env.get("WEIGHTSERVER_" + k.upper(), "")
+    c["tls"] = env.get("WEIGHTSERVER_TLS", "") not in ("", "0") or any(
+        c[k] for k in ("tls_ca", "tls_cert", "tls_key", "tls_server_name"))
+    c["allow_insecure_token"] = False
+    c.update(_CREDENTIALS)
+    if any(c.get(k) for k in ("tls_ca", "tls_cert", "tls_key", "tls_server_name")):
+        c["tls"] = True
+    return c
+
+
 def _connect(target: str, streams: int, connections: int) -> "_core.Client":
-    return _core.Client(target, streams=streams, connections=connections)
+    return _core.Client(target, streams=streams, connections=connections,
+                        **_credentials())
 
 
 def tune_malloc() -> None:
