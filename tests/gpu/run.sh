@@ -5,11 +5,19 @@
 #
 # Builds if needed (scripts/setup.sh, then cmake into ./build, which must
 # find the CUDA toolkit), runs the GPU tests (gpu_test, nothing skipped),
-# then benchmarks `weightctl load` of a 4 GiB model over loopback into host
-# memory and into GPU memory: median GB/s of 3 runs each, and their ratio.
-# The table goes to build/gpu-results.md. Without a GPU it stops at once,
+# then, over loopback with a 4 GiB model (4 files):
+#   - `weightctl load` into host memory and into GPU memory, whole and as
+#     one rank's column shard (--shard -1/0/2): median GB/s of 3 runs each;
+#   - a sweep over --connections x --streams of host loads: GB/s, and the
+#     client's and the server's CPU seconds per GB;
+#   - 8 tensor-parallel ranks (--shard -1/R/8) at once into GPU memory
+#     against one whole load.
+# The tables go to build/gpu-results.md. Without a GPU it stops at once,
 # with a message, exit status 1. Env: WS_BUILD_DIR (default build),
-# WS_GPU_DEVICE (default cuda:0), WS_GPU_MODEL_MIB (default 4096).
+# WS_GPU_DEVICE (default cuda:0), WS_GPU_MODEL_MIB (default 4096),
+# WS_GPU_PREBUILT=1 (use the binaries in WS_BUILD_DIR as they are, with
+# WS_BUILD_DIR/lib on the library path: a folder made by tests/gpu/bundle.sh
+# for a GPU machine without the build dependencies).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${WS_BUILD_DIR:-build}
@@ -23,18 +31,23 @@ nvidia-smi -L >/dev/null 2>&1 || die "nvidia-smi finds no usable GPU ($(nvidia-s
 GPU=$(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | head -1)
 echo "gpu/run.sh: $GPU"
 
-# Build (setup.sh is idempotent) and make sure the CUDA destination is in.
-if [ ! -x "$BUILD/cli/weightctl" ] || [ ! -x "$BUILD/tests/gpu/gpu_test" ]; then
-  WS_BUILD_DIR=$BUILD scripts/setup.sh
+if [ "${WS_GPU_PREBUILT:-0}" = 1 ]; then
+  [ -d "$BUILD/lib" ] && export LD_LIBRARY_PATH="$PWD/$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+else
+  # Build (setup.sh is idempotent) and make sure the CUDA destination is in.
+  if [ ! -x "$BUILD/cli/weightctl" ] || [ ! -x "$BUILD/tests/gpu/gpu_test" ]; then
+    WS_BUILD_DIR=$BUILD scripts/setup.sh
+  fi
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release | grep -q "CUDA destination: on" \
+    || die "cmake found no CUDA toolkit (install it, or pass -DCUDAToolkit_ROOT=...)"
+  cmake --build "$BUILD" --target weightctl weightserver ws_make_model gpu_test
 fi
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release | grep -q "CUDA destination: on" \
-  || die "cmake found no CUDA toolkit (install it, or pass -DCUDAToolkit_ROOT=...)"
-cmake --build "$BUILD" --target weightctl weightserver ws_make_model gpu_test
 
 # GPU tests: every one must run, none may skip.
-"$BUILD/tests/gpu/gpu_test" --gtest_brief=1 | tee "$BUILD/gpu-test.log"
-if grep -q "SKIPPED" "$BUILD/gpu-test.log" && ! grep -q "WithoutGpu" "$BUILD/gpu-test.log"; then
-  die "some GPU tests skipped although a GPU is present (see $BUILD/gpu-test.log)"
+"$BUILD/tests/gpu/gpu_test" | tee "$BUILD/gpu-test.log" | grep -E '^\[ +(OK|FAILED|SKIPPED|PASSED) +\]'
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "gpu_test failed (see $BUILD/gpu-test.log)"
+if grep -E '^\[  SKIPPED \] [A-Za-z]+\.' "$BUILD/gpu-test.log" | grep -v WithoutGpu; then
+  die "the GPU tests above skipped although a GPU is present (see $BUILD/gpu-test.log)"
 fi
 
 # Benchmark: a 4 GiB model served on loopback.
@@ -52,36 +65,86 @@ done
 ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$WORK/server.log" | head -1)
 [ -n "$ADDR" ] || die "the server did not start: $(cat "$WORK/server.log")"
 
-# One load; prints its GB/s ("loaded N tensors, X GiB in T s (R GB/s)...").
-load_rate() {
-  timeout 120 "$BUILD/cli/weightctl" --server "$ADDR" load big --device "$1" \
-    | sed -n 's/.*(\([0-9.]*\) GB\/s).*/\1/p'
+CTL=("$BUILD/cli/weightctl" --server "$ADDR")
+TICK=$(getconf CLK_TCK)
+# CPU seconds the server has used so far (utime + stime).
+server_cpu() { awk -v t="$TICK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$SERVER_PID/stat"; }
+
+# One load (weightctl flags, then load args); prints "GB/s client_cpu_s":
+# the rate weightctl reports ("loaded N tensors, X GiB in T s (R GB/s)...")
+# and the user + system seconds bash's `time` measured for it.
+load_once() {
+  local out t
+  out=$( { TIMEFORMAT='%U %S'; time timeout 120 "${CTL[@]}" "$@" >"$WORK/load.out"; } 2>&1 ) ||
+    die "weightctl $* failed: $(cat "$WORK/load.out") $out"
+  t=$(echo "$out" | tail -1 | awk '{ print $1 + $2 }')
+  echo "$(sed -n 's/.*(\([0-9.]*\) GB\/s).*/\1/p' "$WORK/load.out") $t"
 }
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+# Three runs after a warm-up (page cache, CUDA context); prints the rates.
 run3() {
   local r=() x
-  load_rate "$1" >/dev/null  # Warm-up: page cache, CUDA context.
+  load_once "$@" >/dev/null
   for _ in 1 2 3; do
-    x=$(load_rate "$1"); [ -n "$x" ] || die "load --device $1 failed"
+    x=$(load_once "$@" | cut -d' ' -f1); [ -n "$x" ] || die "load $* printed no rate"
     r+=("$x")
   done
   echo "${r[*]}"
 }
-HOST_RUNS=$(run3 cpu)
-GPU_RUNS=$(run3 "$DEVICE")
-HOST=$(median3 $HOST_RUNS)
-GPU_RATE=$(median3 $GPU_RUNS)
-RATIO=$(awk -v g="$GPU_RATE" -v h="$HOST" 'BEGIN { printf "%.2f", g / h }')
+row() {  # LABEL weightctl-args...
+  local label=$1 runs
+  shift
+  runs=$(run3 "$@")
+  echo "| $label | $runs | $(median3 $runs) |"
+}
+
 {
-  echo "# GPU destination: weightctl load, ${MIB} MiB model, loopback"
+  echo "# GPU destination: weightctl load, ${MIB} MiB model (4 files), loopback"
   echo
-  echo "GPU: $GPU  (date: $(date -u +%FT%TZ))"
+  echo "GPU: $GPU; $(nproc) CPUs (date: $(date -u +%FT%TZ))"
   echo
   echo "| destination | runs (GB/s) | median GB/s |"
   echo "|---|---|---|"
-  echo "| host memory (cpu) | $HOST_RUNS | $HOST |"
-  echo "| GPU memory ($DEVICE) | $GPU_RUNS | $GPU_RATE |"
+  row "host memory (cpu)" load big --device cpu
+  row "GPU memory ($DEVICE)" load big --device "$DEVICE"
+  row "host memory, column shard 0 of 2" load big --device cpu --shard -1/0/2
+  row "GPU memory, column shard 0 of 2" load big --device "$DEVICE" --shard -1/0/2
   echo
-  echo "GPU / host ratio: $RATIO"
+  echo "Sweep, host memory, one run each after a warm-up: GB/s and CPU seconds per GB"
+  echo
+  echo "| connections | streams | GB/s | client CPU s/GB | server CPU s/GB |"
+  echo "|---|---|---|---|---|"
+  GB=$(awk -v m="$MIB" 'BEGIN { print m * 1048576 / 1e9 }')
+  load_once load big >/dev/null
+  for c in 1 2 4 8; do
+    for s in 4 8 16 32; do
+      [ "$s" -ge "$c" ] || continue
+      before=$(server_cpu)
+      read -r rate ccpu < <(load_once --connections "$c" --streams "$s" load big)
+      after=$(server_cpu)
+      awk -v c="$c" -v s="$s" -v r="$rate" -v cc="$ccpu" -v sc="$(awk -v a="$after" -v b="$before" 'BEGIN { print a - b }')" -v gb="$GB" \
+        'BEGIN { printf "| %d | %d | %s | %.2f | %.2f |\n", c, s, r, cc / gb, sc / gb }'
+    done
+  done
+  echo
+  echo "8 tensor-parallel ranks at once into $DEVICE (--shard -1/R/8), against one whole load"
+  echo
+  wall() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }'; }
+  start=$(date +%s.%N)
+  load_once load big --device "$DEVICE" >/dev/null
+  one=$(wall "$start")
+  start=$(date +%s.%N)
+  pids=()
+  for r in 0 1 2 3 4 5 6 7; do
+    timeout 120 "${CTL[@]}" load big --device "$DEVICE" --shard "-1/$r/8" >"$WORK/rank$r.out" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || die "a rank failed: $(cat "$WORK"/rank*.out)"; done
+  eight=$(wall "$start")
+  echo "| processes | wall s (process start and CUDA context included) |"
+  echo "|---|---|"
+  echo "| one whole load | $one |"
+  echo "| 8 ranks at once | $eight |"
+  awk -v a="$eight" -v b="$one" 'BEGIN { printf "| ratio | %.2fx |\n", a / b }'
 } | tee "$RESULTS"
 echo "gpu/run.sh: results in $RESULTS"
