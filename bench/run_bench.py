@@ -5,6 +5,7 @@
 #
 #   python3 bench/run_bench.py [--build build] [--size-gib 2] [--runs 3]
 #   python3 bench/run_bench.py --smoke      # ~10 s version, run by CTest
+#   python3 bench/run_bench.py --phases tls [--size-gib 1 --runs 3]  # 9. only
 #
 # On loopback, with the page cache warm, it measures
 #   1. iperf3, one TCP stream: the ceiling for one connection;
@@ -23,7 +24,13 @@
 #   7. GetModel of a 100,000-tensor model;
 #   8. tensor parallelism: one rank's column-shard load (bytes on the wire,
 #      from the loopback interface counters, against the shard's own size),
-#      and --world ranks loading their shards at once against one full load.
+#      and --world ranks loading their shards at once against one full load;
+#   9. TLS (certificates from scripts/dev-pki.sh, under --out/pki): a
+#      plaintext and a TLS daemon side by side, `weightctl load` alternated
+#      between them (GB/s and server/client CPU per GB of each, so TLS is
+#      compared with plaintext of the same run), and time to first tensor
+#      over a fresh connection: plaintext, and mutual TLS (a third daemon
+#      with --tls_client_ca; the handshake is in the time).
 # Medians over --runs; ratios are to peers measured in the same run, so the
 # machine's noise cancels. Prints a table, writes results.json and bench.png
 # (gnuplot) under --out.
@@ -138,9 +145,9 @@ def warm(paths):
 
 
 class Server:
-    def __init__(self, binary, repo, log):
+    def __init__(self, binary, repo, log, extra=()):
         self.proc = subprocess.Popen(
-            [binary, "--repo", repo, "--listen", "127.0.0.1:0"],
+            [binary, "--repo", repo, "--listen", "127.0.0.1:0"] + list(extra),
             stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on (\S+)", line)
@@ -214,6 +221,70 @@ def bench_nginx(runs, root, files, work):
         proc.wait(timeout=30)
 
 
+def bench_tls(a, build, models, big, work, res):
+    """Phase 9: load over TLS against plaintext, alternated in one run, and
+    time to first tensor over a fresh mutual-TLS connection; adds tls_* and
+    mtls_* keys to res."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    pki = os.path.join(os.path.dirname(work), "pki")
+    subprocess.run(["bash", os.path.join(here, "..", "scripts", "dev-pki.sh"), pki],
+                   check=True, stdout=subprocess.DEVNULL)
+    binary = os.path.join(build, "server", "weightserver")
+    ctl = os.path.join(build, "cli", "weightctl")
+    wsb = os.path.join(build, "bench", "ws_bench")
+    cert = ["--tls_cert", os.path.join(pki, "tls.crt"),
+            "--tls_key", os.path.join(pki, "tls.key")]
+    ca = os.path.join(pki, "ca.crt")
+    streams = ["--streams", str(a.streams)] if a.streams else []
+    servers = {}
+    try:
+        servers["plain"] = Server(binary, models, os.path.join(work, "server-plain.log"))
+        servers["tls"] = Server(binary, models, os.path.join(work, "server-tls.log"), cert)
+        tls_flags = {"plain": [], "tls": ["--tls-ca", ca]}
+        load = {k: [ctl, "--server", s.addr] + streams + tls_flags[k] + ["load", big]
+                for k, s in servers.items()}
+        tensor_bytes = sum(t["length"] for t in json.loads(subprocess.run(
+            [ctl, "--server", servers["plain"].addr, "inspect", big, "--json"],
+            capture_output=True, text=True, check=True).stdout)["tensors"])
+        for k in servers:
+            run_timed(load[k])  # Warm-up: server pools, the session.
+        got = {k: {"gbps": [], "scpu": [], "ccpu": []} for k in servers}
+        print("weightctl load, plaintext and TLS alternated ...", flush=True)
+        for _ in range(a.runs):
+            for k, server in servers.items():
+                s0 = cpu_seconds(server.pid)
+                wall, cpu, _ = run_timed(load[k])
+                s1 = cpu_seconds(server.pid)
+                got[k]["gbps"].append(tensor_bytes / wall / GB)
+                got[k]["scpu"].append((s1 - s0) / (tensor_bytes / GB))
+                got[k]["ccpu"].append(cpu / (tensor_bytes / GB))
+        for k in servers:
+            res["%s_load_gbps" % k] = statistics.median(got[k]["gbps"])
+            res["%s_server_cpu_s_per_gb" % k] = statistics.median(got[k]["scpu"])
+            res["%s_client_cpu_s_per_gb" % k] = statistics.median(got[k]["ccpu"])
+        res["tls_vs_plain"] = res["tls_load_gbps"] / res["plain_load_gbps"]
+        n = "20" if a.smoke else "100"
+        print("time to first tensor, fresh plaintext and mutual-TLS connections ...",
+              flush=True)
+        ft = json.loads(run_timed([wsb, "--server", servers["plain"].addr, "--mode",
+                                   "first_tensor", "--model", big, "--n", n])[2])
+        res["plain_first_tensor_ms"] = ft["median_ms"]
+    finally:
+        for k, server in servers.items():
+            res["%s_server_exit" % k] = server.stop()
+    mtls = Server(binary, models, os.path.join(work, "server-mtls.log"),
+                  cert + ["--tls_client_ca", ca])
+    try:
+        ft = json.loads(run_timed([wsb, "--server", mtls.addr, "--mode", "first_tensor",
+                                   "--model", big, "--n", n, "--tls_ca", ca,
+                                   "--tls_cert", os.path.join(pki, "client.crt"),
+                                   "--tls_key", os.path.join(pki, "client.key")])[2])
+        res["mtls_first_tensor_ms"] = ft["median_ms"]
+        res["mtls_first_tensor_p90_ms"] = ft["p90_ms"]
+    finally:
+        res["mtls_server_exit"] = mtls.stop()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--build", default="build")
@@ -229,6 +300,9 @@ def main():
     ap.add_argument("--world", type=int, default=8)
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes, one run: checks the script works")
+    ap.add_argument("--phases", choices=("all", "tls"), default="all",
+                    help="tls: only the TLS rows (9.), with their own "
+                         "plaintext baseline")
     a = ap.parse_args()
     if a.smoke:
         a.size_gib, a.runs, a.clients, a.multi_size_mib = 0.0625, 1, 4, 32
@@ -247,12 +321,16 @@ def main():
     many = "many-%d" % a.many_tensors
     print("making models under %s ..." % models, flush=True)
     make_model(tools, os.path.join(models, big), size_mib)
-    make_model(tools, os.path.join(models, multi), a.multi_size_mib)
-    make_model(tools, os.path.join(models, many), 8, shards=1, tensors=a.many_tensors)
     big_files = model_files(os.path.join(models, big))
-    warm(big_files + model_files(os.path.join(models, multi)))
     res = {"size_gib": a.size_gib, "runs": a.runs, "clients": a.clients,
            "multi_size_mib": a.multi_size_mib, "nproc": os.cpu_count()}
+    if a.phases == "tls":
+        warm(big_files)
+        bench_tls(a, build, models, big, work, res)
+        return finish(res, out, a.smoke)
+    make_model(tools, os.path.join(models, multi), a.multi_size_mib)
+    make_model(tools, os.path.join(models, many), 8, shards=1, tensors=a.many_tensors)
+    warm(big_files + model_files(os.path.join(models, multi)))
 
     print("iperf3 ...", flush=True)
     res["iperf3_gbps"] = bench_iperf3(a.runs, 1 if a.smoke else 5)
@@ -388,22 +466,61 @@ def main():
     res["load_vs_iperf3"] = res["load_gbps"] / res["iperf3_gbps"]
     res["load_vs_nginx"] = res["load_gbps"] / res["nginx_curl_gbps"]
     res["multi_vs_one"] = res["multi_aggregate_gbps"] / res["multi_one_client_gbps"]
+    print("TLS ...", flush=True)
+    bench_tls(a, build, models, big, work, res)
+    return finish(res, out, a.smoke)
+
+
+def finish(res, out, smoke):
+    """Writes results.json, prints the table (and the chart); the exit
+    status: 1 when a daemon did not exit 0 on SIGTERM or a run stalled."""
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump({k: (None if v == float("inf") else v) for k, v in res.items()}, f, indent=2)
     print_table(res)
-    plot(res, out)
-    if res["server_exit"] != 0:
-        print("weightserver exited %d on SIGTERM" % res["server_exit"])
-        return 1
-    if res["tp_stalled_runs"]:
+    if "load_gbps" in res:
+        plot(res, out)
+    rc = 0
+    for k, v in res.items():
+        if k.endswith("server_exit") and v != 0:
+            print("weightserver (%s) exited %d on SIGTERM" % (k, v))
+            rc = 1
+    if res.get("tp_stalled_runs"):
         print("FAILED: %d tensor-parallel run(s) stalled (ranks still waiting "
-              "after %d s)" % (res["tp_stalled_runs"], 15 if a.smoke else 120))
-        return 1
-    return 0
+              "after %d s)" % (res["tp_stalled_runs"], 15 if smoke else 120))
+        rc = 1
+    return rc
+
+
+def tls_rows(r):
+    return [
+        ("weightctl load, plaintext (same run)", "%.2f GB/s" % r["plain_load_gbps"],
+         "server / client CPU per GB %.3f / %.3f core-s" % (
+             r["plain_server_cpu_s_per_gb"], r["plain_client_cpu_s_per_gb"])),
+        ("weightctl load over TLS", "%.2f GB/s" % r["tls_load_gbps"],
+         "%.2fx plaintext; goal >= 0.7" % r["tls_vs_plain"]),
+        ("  TLS: server / client CPU per GB", "%.3f / %.3f" % (
+            r["tls_server_cpu_s_per_gb"], r["tls_client_cpu_s_per_gb"]),
+         "core-s; plaintext %.3f / %.3f" % (
+             r["plain_server_cpu_s_per_gb"], r["plain_client_cpu_s_per_gb"])),
+        ("first tensor, fresh mTLS connection", "%.2f ms" % r["mtls_first_tensor_ms"],
+         "median (p90 %.2f ms), handshake included; plaintext %.2f ms" % (
+             r["mtls_first_tensor_p90_ms"], r["plain_first_tensor_ms"])),
+    ]
 
 
 def print_table(r):
-    rows = [
+    if "load_gbps" not in r:  # --phases tls
+        rows = tls_rows(r)
+    else:
+        rows = main_rows(r) + tls_rows(r)
+    print("\n%-40s %-16s %s" % ("measure (%g GiB model, median of %d)" % (r["size_gib"], r["runs"]), "value", "ratio / goal"))
+    print("-" * 90)
+    for name, v, note in rows:
+        print("%-40s %-16s %s" % (name, v, note))
+
+
+def main_rows(r):
+    return [
         ("iperf3, 1 TCP stream (ceiling)", "%.2f GB/s" % r["iperf3_gbps"], "1.00x iperf3"),
         ("nginx sendfile + curl", "%.2f GB/s" % r["nginx_curl_gbps"],
          "%.2fx iperf3" % (r["nginx_curl_gbps"] / r["iperf3_gbps"])),
@@ -443,10 +560,6 @@ def print_table(r):
              r["tp_all_ranks_s"] / r["full_load_s"], r["tp_stalled_runs"],
              r["runs"])),
     ]
-    print("\n%-40s %-16s %s" % ("measure (%g GiB model, median of %d)" % (r["size_gib"], r["runs"]), "value", "ratio / goal"))
-    print("-" * 90)
-    for name, v, note in rows:
-        print("%-40s %-16s %s" % (name, v, note))
 
 
 def plot(r, out):

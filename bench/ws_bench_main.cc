@@ -24,6 +24,11 @@
 //     the whole model into a new HostArena each round (as LoadToHost);
 //     "thread" faults the arena in on a second thread (MADV_POPULATE_WRITE,
 //     32 MiB at a time, in layout order) while the stream fills it.
+//
+// Every mode that connects takes --tls_ca, --tls_cert, --tls_key and
+// --tls_server_name (ClientOptions' TLS fields; any of them turns TLS on):
+// `--mode first_tensor --tls_ca ca.crt --tls_cert client.crt --tls_key
+// client.key` times a fresh mutual-TLS connection, handshake included.
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -58,6 +63,11 @@ ABSL_FLAG(int, connections, 2, "tp_load: connections (ClientOptions.connections)
 ABSL_FLAG(std::string, prefault, "none", "fresh: none or thread.");
 ABSL_FLAG(std::string, pages, "thp", "memset: thp or 4k.");
 ABSL_FLAG(int, mib, 1024, "memset: MiB.");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA of the server's certificate (TLS).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mutual TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM key of --tls_cert.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name the server's certificate must carry (TLS).");
 
 namespace {
 
@@ -97,6 +107,18 @@ void Report(const char* mode, std::vector<double> ms, int64_t extra,
       static_cast<long long>(extra), more.c_str());
 }
 
+// ClientOptions with the TLS flags applied; any of them turns TLS on.
+weightserver::client::ClientOptions BaseOptions() {
+  weightserver::client::ClientOptions o;
+  o.tls_ca_file = absl::GetFlag(FLAGS_tls_ca);
+  o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  o.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  o.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  o.tls = !o.tls_ca_file.empty() || !o.tls_cert_file.empty() ||
+          !o.tls_key_file.empty() || !o.tls_server_name.empty();
+  return o;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,7 +133,7 @@ int main(int argc, char** argv) {
     uint64_t bytes = 0;
     for (int i = 0; i < n; ++i) {
       const auto t0 = Clock::now();
-      weightserver::client::ClientOptions o;
+      weightserver::client::ClientOptions o = BaseOptions();
       o.connections = 1;
       o.streams = 1;
       auto client = Client::Connect(server, o);
@@ -134,7 +156,7 @@ int main(int argc, char** argv) {
     }
     Report("first_tensor", ms, static_cast<int64_t>(bytes));
   } else if (absl::GetFlag(FLAGS_mode) == "get_model") {
-    auto client = Client::Connect(server);
+    auto client = Client::Connect(server, BaseOptions());
     if (!client.ok()) return Fail(client.status());
     int64_t tensors = 0;
     for (int i = 0; i < n; ++i) {
@@ -147,7 +169,7 @@ int main(int argc, char** argv) {
     Report("get_model", ms, tensors);
   } else if (absl::GetFlag(FLAGS_mode) == "tp_load") {
     const auto t0 = Clock::now();
-    weightserver::client::ClientOptions o;
+    weightserver::client::ClientOptions o = BaseOptions();
     o.streams = absl::GetFlag(FLAGS_streams);
     o.connections = absl::GetFlag(FLAGS_connections);
     auto client = Client::Connect(server, o);
@@ -177,7 +199,7 @@ int main(int argc, char** argv) {
     // An engine's case: the destination is allocated and touched once, then
     // the whole model is fetched into it --n times. Page zeroing of fresh
     // memory is out of the measure; the data path is all that is left.
-    auto client = Client::Connect(server);
+    auto client = Client::Connect(server, BaseOptions());
     if (!client.ok()) return Fail(client.status());
     auto toc = (*client)->GetModel(model);
     if (!toc.ok()) return Fail(toc.status());
@@ -213,7 +235,7 @@ int main(int argc, char** argv) {
     }
     Report("memset", ms, static_cast<int64_t>(n));
   } else if (absl::GetFlag(FLAGS_mode) == "fresh") {
-    auto client = Client::Connect(server);
+    auto client = Client::Connect(server, BaseOptions());
     if (!client.ok()) return Fail(client.status());
     auto toc = (*client)->GetModel(model);
     if (!toc.ok()) return Fail(toc.status());

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+# Copyright 2026 The Weightserver Authors.
+#
+# tests/deploy/check_deploy.py: static checks of deploy/ that need no
+# cluster and no container engine (deploy/test-image.sh runs the image).
+#
+#   python3 tests/deploy/check_deploy.py [REPO_ROOT]
+#
+# 1. every YAML file under deploy/ parses (PyYAML), and `kubectl kustomize
+#    deploy/kubernetes` renders when kubectl is installed;
+# 2. the Deployment and the compose service: each --tls_cert / --tls_key /
+#    --tls_client_ca / --auth_file argument, and each file a health check
+#    reads, lies in a read-only directory mount (a Secret volume in
+#    Kubernetes, mounted without subPath so that rotation reaches it); no
+#    probe is a plaintext `grpc` probe against a TLS daemon;
+# 3. scripts/dev-pki.sh makes certificates that openssl verifies and a policy
+#    that is JSON naming its token's SHA-256;
+# 4. the shell scripts of deploy/ and scripts/dev-pki.sh pass `bash -n`, and
+#    shellcheck when it is installed.
+# Exit 0: all passed; 1: a failure (each printed); 77: PyYAML is missing.
+import glob
+import hashlib
+import json
+import os
+import posixpath
+import shutil
+import subprocess
+import sys
+import tempfile
+
+try:
+    import yaml
+except ImportError:
+    print("SKIP: PyYAML not installed (apt-get install python3-yaml)")
+    sys.exit(77)
+
+ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
+                       os.path.join(os.path.dirname(__file__), "..", ".."))
+FILE_FLAGS = ("--tls_cert", "--tls_key", "--tls_client_ca", "--auth_file")
+failures = []
+
+
+def check(ok, what):
+    if not ok:
+        failures.append(what)
+        print("FAIL: " + what)
+
+
+def file_args(args):
+    """The file paths of FILE_FLAGS and weightctl's --tls-* flags in args."""
+    out = {}
+    for i, a in enumerate(args):
+        flag, eq, value = a.partition("=")
+        if flag in FILE_FLAGS + ("--tls-ca", "--tls-cert", "--tls-key"):
+            out[flag] = value if eq else (args[i + 1] if i + 1 < len(args) else "")
+    return out
+
+
+def under(path, mounts):
+    """The mount (container path) that holds path directly, or None."""
+    return next((m for m in mounts if posixpath.dirname(path) == m.rstrip("/")), None)
+
+
+def load_all():
+    docs = {}
+    for path in sorted(glob.glob(os.path.join(ROOT, "deploy", "**", "*.yaml"),
+                                 recursive=True)):
+        try:
+            with open(path) as f:
+                docs[os.path.relpath(path, ROOT)] = [d for d in yaml.safe_load_all(f) if d]
+        except yaml.YAMLError as e:
+            check(False, "%s: not YAML: %s" % (path, e))
+    check(len(docs) >= 5, "expected the compose file and 4 Kubernetes files, "
+          "found %s" % sorted(docs))
+    return docs
+
+
+def check_kubernetes(docs):
+    deployments = [d for name, ds in docs.items() if "kubernetes" in name
+                   for d in ds if d.get("kind") == "Deployment"]
+    check(len(deployments) == 1, "one Deployment in deploy/kubernetes")
+    if not deployments:
+        return
+    pod = deployments[0]["spec"]["template"]["spec"]
+    secrets = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+    c = pod["containers"][0]
+    mounts = {}
+    for m in c.get("volumeMounts", []):
+        if m["name"] in secrets:
+            check("subPath" not in m and "subPathExpr" not in m,
+                  "k8s: Secret volume %s mounted with subPath (rotation never reaches it)" % m["name"])
+            check(m.get("readOnly") is True, "k8s: Secret volume %s not readOnly" % m["name"])
+            mounts[m["mountPath"]] = m["name"]
+    daemon = file_args(c.get("args", []))
+    for flag in ("--tls_cert", "--tls_key", "--auth_file"):
+        check(flag in daemon, "k8s: the daemon has no %s" % flag)
+    for flag, path in daemon.items():
+        check(under(path, mounts) is not None,
+              "k8s: %s=%s is not in a Secret volume's directory %s" % (flag, path, sorted(mounts)))
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        p = c.get(probe)
+        check(p is not None, "k8s: no %s" % probe)
+        if not p:
+            continue
+        check("grpc" not in p, "k8s: %s is a grpc probe, which cannot speak TLS" % probe)
+        if "exec" in p:
+            cmd = p["exec"]["command"]
+            check(cmd[0] == "weightctl" and "health" in cmd, "k8s: %s: not weightctl health" % probe)
+            for flag, path in file_args(cmd).items():
+                check(under(path, mounts) is not None,
+                      "k8s: %s: %s=%s is not in a Secret volume" % (probe, flag, path))
+            check("--tls-ca" in file_args(cmd), "k8s: %s does not verify the server (--tls-ca)" % probe)
+            check(p.get("timeoutSeconds", 1) >= 2, "k8s: %s: exec probe timeout under 2 s" % probe)
+
+
+def check_compose(docs):
+    compose = docs.get(os.path.join("deploy", "compose.yaml"), [None])[0]
+    check(compose is not None, "deploy/compose.yaml missing")
+    if not compose:
+        return
+    svc = compose["services"]["weightserver"]
+    mounts = {}
+    for v in svc.get("volumes", []):
+        parts = v.rsplit(":", 2)  # The source may hold ${VAR:-default}.
+        if len(parts) == 3 and "ro" in parts[2].split(","):
+            mounts[parts[1]] = parts[0]
+    daemon = file_args(svc.get("command", []))
+    for flag in ("--tls_cert", "--tls_key", "--auth_file"):
+        check(flag in daemon, "compose: the daemon has no %s" % flag)
+    for flag, path in daemon.items():
+        check(under(path, mounts) is not None,
+              "compose: %s=%s is not in a read-only directory mount %s" % (flag, path, sorted(mounts)))
+    test = (svc.get("healthcheck") or {}).get("test", [])
+    check("weightctl" in test and "health" in test, "compose: no weightctl health check "
+          "(the image's own speaks plaintext)")
+    hc = file_args(test)
+    check("--tls-ca" in hc, "compose: the health check does not speak TLS")
+    for flag, path in hc.items():
+        check(under(path, mounts) is not None, "compose: health check %s=%s not mounted" % (flag, path))
+
+
+def check_kustomize():
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        print("note: kubectl not installed; kustomize rendering not checked")
+        return
+    r = subprocess.run([kubectl, "kustomize", os.path.join(ROOT, "deploy", "kubernetes")],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "kubectl kustomize deploy/kubernetes: " + r.stderr.strip())
+    if r.returncode == 0:
+        kinds = sorted(d["kind"] for d in yaml.safe_load_all(r.stdout) if d)
+        check(kinds == ["Deployment", "PersistentVolumeClaim", "Service", "Service"],
+              "kustomize rendered %s" % kinds)
+
+
+def check_dev_pki():
+    with tempfile.TemporaryDirectory() as d:
+        r = subprocess.run(["bash", os.path.join(ROOT, "scripts", "dev-pki.sh"), d, "weightserver"],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, "scripts/dev-pki.sh: " + r.stderr.strip())
+        if r.returncode != 0:
+            return
+        for leaf in ("tls.crt", "client.crt"):
+            v = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(d, "ca.crt"),
+                                os.path.join(d, leaf)], capture_output=True, text=True)
+            check(v.returncode == 0, "openssl verify %s: %s" % (leaf, v.stdout + v.stderr))
+        san = subprocess.run(["openssl", "x509", "-in", os.path.join(d, "tls.crt"), "-noout",
+                              "-ext", "subjectAltName"], capture_output=True, text=True).stdout
+        for name in ("DNS:localhost", "IP Address:127.0.0.1", "DNS:weightserver"):
+            check(name in san, "dev-pki.sh: tls.crt lacks %s (%s)" % (name, san.strip()))
+        token = open(os.path.join(d, "token")).read()
+        policy = json.load(open(os.path.join(d, "policy.json")))
+        digests = [h for i in policy["identities"] for h in i.get("token_sha256", [])]
+        check(hashlib.sha256(token.encode()).hexdigest() in digests,
+              "dev-pki.sh: policy.json lacks the token's SHA-256")
+        check(oct(os.stat(os.path.join(d, "tls.key")).st_mode & 0o777) == "0o600",
+              "dev-pki.sh: tls.key is not 0600")
+
+
+def check_shell():
+    scripts = sorted(glob.glob(os.path.join(ROOT, "deploy", "*.sh"))) + [
+        os.path.join(ROOT, "scripts", "dev-pki.sh")]
+    for s in scripts:
+        r = subprocess.run(["bash", "-n", s], capture_output=True, text=True)
+        check(r.returncode == 0, "bash -n %s: %s" % (s, r.stderr.strip()))
+    if shutil.which("shellcheck"):
+        r = subprocess.run(["shellcheck", "-S", "warning"] + scripts, capture_output=True, text=True)
+        check(r.returncode == 0, "shellcheck:\n" + r.stdout)
+    else:
+        print("note: shellcheck not installed")
+
+
+def main():
+    docs = load_all()
+    check_kubernetes(docs)
+    check_compose(docs)
+    check_kustomize()
+    check_dev_pki()
+    check_shell()
+    if failures:
+        print("%d failure(s)" % len(failures))
+        return 1
+    print("deploy: %d YAML files, Kubernetes and compose mounts and probes, dev-pki.sh, "
+          "shell scripts: OK" % len(docs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
