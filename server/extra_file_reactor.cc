@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "server/write_pacer.h"
 #include "util/crc32c.h"
 #include "util/errno_status.h"
 #include "wire/status.h"
@@ -24,16 +25,18 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   ExtraFileReactor(std::shared_ptr<const Model> model,
                    const ServedExtraFile* file, uint32_t chunk_bytes,
                    std::atomic<int>* active, std::atomic<uint64_t>* bytes_sent,
-                   std::shared_ptr<StallWatch> watch)
+                   std::shared_ptr<StallWatch> watch,
+                   std::unique_ptr<ClientLimiter::Stream> limits)
       : model_(std::move(model)),
         file_(file),
         chunk_bytes_(chunk_bytes),
         active_(active),
         bytes_sent_(bytes_sent),
-        watch_(std::move(watch)) {
+        watch_(std::move(watch)),
+        limits_(std::move(limits)) {
     absl::Status opened = Open();
     if (!opened.ok()) {
-      Finish(wire::ToGrpcStatus(opened));
+      End(wire::ToGrpcStatus(opened));
       return;
     }
     Next();
@@ -42,7 +45,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   void OnWriteDone(bool ok) override {
     watch_->WriteDone();
     if (!ok) {  // The client went away; the call is over.
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client cancelled"));
+      End(grpc::Status(grpc::StatusCode::CANCELLED, "client cancelled"));
       return;
     }
     offset_ += static_cast<uint64_t>(chunk_.data().size());
@@ -52,6 +55,8 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
     Next();
   }
 
+  void OnCancel() override { pacer_.Cancel(); }
+
   void OnDone() override {
     watch_->Detach();
     if (fd_ >= 0) close(fd_);
@@ -60,6 +65,13 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   }
 
  private:
+  // Frees the client's slot before the client hears of the end, then
+  // finishes.
+  void End(const grpc::Status& status) {
+    limits_.reset();
+    Finish(status);
+  }
+
   std::string Label() const {
     return absl::StrCat("model '", model_->name, "': extra file ", file_->name);
   }
@@ -92,7 +104,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   void Next() {
     const uint64_t size = file_->identity.size;
     if (offset_ >= size) {
-      Finish(wire::ToGrpcStatus(CheckUnchanged()));
+      End(wire::ToGrpcStatus(CheckUnchanged()));
       return;
     }
     const auto n =
@@ -105,11 +117,11 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
                         static_cast<off_t>(offset_ + got));
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) {
-        Finish(wire::ToGrpcStatus(ErrnoStatus(errno, "read", Label())));
+        End(wire::ToGrpcStatus(ErrnoStatus(errno, "read", Label())));
         return;
       }
       if (r == 0) {
-        Finish(wire::ToGrpcStatus(Changed()));  // It shrank.
+        End(wire::ToGrpcStatus(Changed()));  // It shrank.
         return;
       }
       got += static_cast<size_t>(r);
@@ -117,8 +129,22 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
     chunk_.set_entry(0);
     chunk_.set_offset(offset_);
     chunk_.set_crc32c(Crc32c(*data));
-    watch_->WriteStarted();
-    StartWrite(&chunk_);
+    const absl::Duration wait = limits_->Reserve(n);
+    if (wait <= absl::ZeroDuration()) {
+      watch_->WriteStarted();
+      StartWrite(&chunk_);
+      return;
+    }
+    // The stream cannot end while the timer is set (no write, no finish),
+    // so `this` outlives the callback's use of it.
+    pacer_.After(wait, [this](bool fired) {
+      if (!fired) {
+        End(grpc::Status(grpc::StatusCode::CANCELLED, "client cancelled"));
+        return;
+      }
+      watch_->WriteStarted();
+      StartWrite(&chunk_);
+    });
   }
 
   std::shared_ptr<const Model> model_;  // Keeps file_ alive.
@@ -128,6 +154,8 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   std::atomic<uint64_t>* bytes_sent_;
   int fd_ = -1;
   const std::shared_ptr<StallWatch> watch_;
+  std::unique_ptr<ClientLimiter::Stream> limits_;  // Reset by End.
+  WritePacer pacer_;
   uint64_t offset_ = 0;
   v1::Chunk chunk_;
 };
@@ -145,9 +173,10 @@ class FailedReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
 grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
     std::shared_ptr<const Model> model, const ServedExtraFile* file,
     uint32_t chunk_bytes, std::atomic<int>* active,
-    std::atomic<uint64_t>* bytes_sent, std::shared_ptr<StallWatch> watch) {
+    std::atomic<uint64_t>* bytes_sent, std::shared_ptr<StallWatch> watch,
+    std::unique_ptr<ClientLimiter::Stream> limits) {
   return new ExtraFileReactor(std::move(model), file, chunk_bytes, active,
-                              bytes_sent, std::move(watch));
+                              bytes_sent, std::move(watch), std::move(limits));
 }
 
 grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(absl::Status status) {

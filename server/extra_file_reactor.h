@@ -14,7 +14,8 @@
 // reading (as a Fetch stream). The file is opened O_NONBLOCK (a FIFO
 // swapped in after the scan cannot block a gRPC thread) and must still be a
 // regular file. The reads run on gRPC's callback threads: extra files are
-// small and usually in the page cache.
+// small and usually in the page cache. Writes are paced by the client's
+// limits like Fetch's (client_limits.h, write_pacer.h).
 //
 // Thread-safety: gRPC serializes a reactor's callbacks.
 #ifndef WEIGHTSERVER_SERVER_EXTRA_FILE_REACTOR_H_
@@ -27,6 +28,7 @@
 #include <grpcpp/support/server_callback.h>
 
 #include "absl/status/status.h"
+#include "server/client_limits.h"
 #include "server/model_repository.h"
 #include "server/stall_watchdog.h"
 #include "weightserver/v1/weightserver.pb.h"
@@ -36,11 +38,13 @@ namespace weightserver::server {
 // Streams `file` of `model` (which keeps it listed) in chunks of
 // `chunk_bytes`. `active` is decremented, and `bytes_sent` grows by the
 // payload sent, when the stream ends. `watch` times each write; the reactor
-// detaches it in OnDone.
+// detaches it in OnDone. `limits` (required) paces the writes and is freed
+// when the stream finishes.
 grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
     std::shared_ptr<const Model> model, const ServedExtraFile* file,
     uint32_t chunk_bytes, std::atomic<int>* active,
-    std::atomic<uint64_t>* bytes_sent, std::shared_ptr<StallWatch> watch);
+    std::atomic<uint64_t>* bytes_sent, std::shared_ptr<StallWatch> watch,
+    std::unique_ptr<ClientLimiter::Stream> limits);
 
 // A reactor that finishes at once with `status`.
 grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(absl::Status status);

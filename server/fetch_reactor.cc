@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/fetch_scheduler.h"
+#include "server/write_pacer.h"
 #include "wire/chunk_codec.h"
 #include "wire/status.h"
 
@@ -38,29 +39,23 @@ void ReleaseMapping(void* arg) {
 class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   FetchReactor(FetchPlan plan, const FetchResources& resources,
-               std::shared_ptr<StallWatch> watch)
+               std::shared_ptr<StallWatch> watch,
+               std::unique_ptr<ClientLimiter::Stream> limits)
       : res_(resources),
         watch_(std::move(watch)),
+        limits_(std::move(limits)),
         scheduler_(std::move(plan), SchedulerOptions()) {
     Pump();
   }
 
   void OnWriteDone(bool ok) override {
-    // gRPC is done with the message: drop our reference to its payload now,
-    // not at the next write. A stream that then waits for a pool buffer must
-    // not hold one: with every buffer held by waiting streams, none would
-    // ever be released again. The buffer is ours alone until the scheduler
-    // hears of the write's end (no other write starts before).
-    grpc::ByteBuffer sent;
-    watch_->WriteDone();
-    sent.Swap(&write_buffer_);
-    sent.Clear();  // May release a buffer and run waiters: outside any lock.
-    scheduler_.OnWriteDone(ok);
+    WriteEnded(ok);
     Pump();
   }
 
   void OnCancel() override {
     scheduler_.Cancel();
+    pacer_.Cancel();  // A paced write that has not started never will.
     Pump();
   }
 
@@ -71,6 +66,20 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
  private:
+  // The write is over (sent, failed, or never started).
+  void WriteEnded(bool ok) {
+    // gRPC is done with the message: drop our reference to its payload now,
+    // not at the next write. A stream that then waits for a pool buffer must
+    // not hold one: with every buffer held by waiting streams, none would
+    // ever be released again. The buffer is ours alone until the scheduler
+    // hears of the write's end (no other write starts before).
+    grpc::ByteBuffer sent;
+    watch_->WriteDone();
+    sent.Swap(&write_buffer_);
+    sent.Clear();  // May release a buffer and run waiters: outside any lock.
+    scheduler_.OnWriteDone(ok);
+  }
+
   // Every fill and every wait for a buffer holds a reference on the reactor
   // until it has come back and pumped the stream.
   FetchScheduler::Options SchedulerOptions() {
@@ -119,10 +128,31 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     FetchScheduler::Step step = scheduler_.Pump();
     if (step.write.has_value()) {
       BuildWrite(*step.write);
-      watch_->WriteStarted(/*pooled=*/step.write->buffer != nullptr);
-      StartWrite(&write_buffer_);
+      const bool pooled = step.write->buffer != nullptr;
+      const absl::Duration wait = limits_->Reserve(step.write->size);
+      if (wait <= absl::ZeroDuration()) {
+        watch_->WriteStarted(pooled);
+        StartWrite(&write_buffer_);
+      } else {
+        Ref();  // Until the timer's callback has returned.
+        pacer_.After(wait, [this, pooled](bool fired) {
+          if (fired) {
+            watch_->WriteStarted(pooled);
+            StartWrite(&write_buffer_);
+          } else {  // Cancelled: the write never started.
+            WriteEnded(false);
+            Pump();
+          }
+          Unref();
+        });
+      }
     }
-    if (step.finish.has_value()) Finish(wire::ToGrpcStatus(*step.finish));
+    if (step.finish.has_value()) {
+      // The client's slot is free before the client hears of the end: its
+      // next stream must not find this one still counted.
+      limits_.reset();
+      Finish(wire::ToGrpcStatus(*step.finish));
+    }
   }
 
   void BuildWrite(const ReadyChunk& chunk) {
@@ -152,6 +182,9 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   const FetchResources res_;
   const std::shared_ptr<StallWatch> watch_;
+  // Reset at the finish (the one Pump that gets it; no write follows).
+  std::unique_ptr<ClientLimiter::Stream> limits_;
+  WritePacer pacer_;
   // Built by the one Pump that got the write; released in OnWriteDone.
   grpc::ByteBuffer write_buffer_;
   // gRPC's (released in OnDone), + fills and waits out.
@@ -169,8 +202,10 @@ class FailedReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
     FetchPlan plan, const FetchResources& resources,
-    std::shared_ptr<StallWatch> watch) {
-  return new FetchReactor(std::move(plan), resources, std::move(watch));
+    std::shared_ptr<StallWatch> watch,
+    std::unique_ptr<ClientLimiter::Stream> limits) {
+  return new FetchReactor(std::move(plan), resources, std::move(watch),
+                          std::move(limits));
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(

@@ -20,7 +20,11 @@
 // reading stops its stream (HTTP/2 flow control) and holds at most
 // `readahead` buffers. When the pool is empty the stream waits for a release.
 // A failed fill ends the stream with its status (DATA_LOSS for a truncated
-// file, FAILED_PRECONDITION for a modified one). The reactor deletes itself
+// file, FAILED_PRECONDITION for a modified one). Each write first takes its
+// payload's bytes from the client's limits (client_limits.h); when a bucket
+// is in debt the write starts after a timer (write_pacer.h), off every
+// thread, and the stall clock starts only with the write: a paced stream is
+// not stalled. The reactor deletes itself
 // after OnDone and after every fill and wait it started has come back.
 //
 // Thread-safety: gRPC callbacks and fill completions may run on any thread;
@@ -36,6 +40,7 @@
 #include "absl/status/status.h"
 #include "server/buffer_pool.h"
 #include "server/chunk_filler.h"
+#include "server/client_limits.h"
 #include "server/fetch_plan.h"
 #include "server/stall_watchdog.h"
 
@@ -53,9 +58,11 @@ struct FetchResources {
 
 // Starts streaming `plan`. plan.chunk_bytes must be <= pool->max_buffer_bytes().
 // `watch` times each write (StallWatchdog); the reactor detaches it in OnDone.
+// `limits` (required) paces the writes and is freed when the stream ends.
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
     FetchPlan plan, const FetchResources& resources,
-    std::shared_ptr<StallWatch> watch);
+    std::shared_ptr<StallWatch> watch,
+    std::unique_ptr<ClientLimiter::Stream> limits);
 
 // A reactor that finishes at once with `status` (for rejected requests).
 grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(

@@ -20,6 +20,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/server.h"
 #include "util/log.h"
@@ -28,7 +29,31 @@
 ABSL_FLAG(std::string, repo, "", "Directory of models (required).");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "HOST:PORT (port 0 picks a free one) or unix:PATH.");
-ABSL_FLAG(int, max_streams, 256, "Concurrent Fetch streams.");
+ABSL_FLAG(int, max_streams, 256, "Concurrent Fetch and ReadFile streams.");
+ABSL_FLAG(int, max_streams_per_client, 64,
+          "Concurrent Fetch and ReadFile streams of one client (its identity "
+          "under --auth_file, else its address); more get RESOURCE_EXHAUSTED "
+          "(0: no limit).");
+ABSL_FLAG(uint64_t, max_bytes_per_second, 0,
+          "Payload bytes per second the server sends over all streams; "
+          "writes are paced, never dropped (0: no limit).");
+ABSL_FLAG(uint64_t, max_bytes_per_second_per_client, 0,
+          "Payload bytes per second the server sends to one client over all "
+          "its streams; writes are paced (0: no limit).");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
+          "Close connections this old (GOAWAY, +-10% jitter) so clients "
+          "reconnect and spread over new replicas (0 or inf: never).");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::InfiniteDuration(),
+          "How long calls running on a connection closed for its age may "
+          "take to finish (inf: until they end).");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(2),
+          "Ping a connection idle this long; close it when no answer comes "
+          "within --keepalive_timeout.");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
+          "How long the answer to a keepalive ping may take.");
+ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),
+          "Clients may ping at most this often while no data flows; two "
+          "pings faster close the connection (too_many_pings).");
 ABSL_FLAG(uint32_t, chunk_bytes, 1 << 20,
           "Default chunk payload size (clients may ask for 64 KiB .. 4 MiB).");
 ABSL_FLAG(std::string, io, "auto",
@@ -73,6 +98,29 @@ ABSL_FLAG(std::string, auth_file, "",
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long running streams may take to finish.");
 
+namespace {
+
+std::string PerSecond(uint64_t bytes) {
+  return bytes == 0 ? "unlimited" : absl::StrCat(bytes, " bytes/s");
+}
+
+// The limits in force, in one line, at start.
+void LogLimits(const weightserver::server::ServerOptions& o) {
+  const auto& c = o.service.client_limits;
+  LOG(INFO) << "limits: " << o.service.max_streams << " streams, "
+            << (c.max_streams_per_client == 0
+                    ? std::string("unlimited")
+                    : absl::StrCat(c.max_streams_per_client))
+            << " per client; bandwidth " << PerSecond(c.max_bytes_per_second)
+            << ", per client " << PerSecond(c.max_bytes_per_second_per_client)
+            << "; connection age " << o.max_connection_age << " (grace "
+            << o.max_connection_age_grace << "), keepalive "
+            << o.keepalive_time << "/" << o.keepalive_timeout
+            << ", client pings at most every " << o.min_client_ping_interval;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves the safetensors models under --repo over gRPC.\n"
@@ -99,6 +147,19 @@ int main(int argc, char** argv) {
   options.max_extra_file_bytes =
       absl::GetFlag(FLAGS_max_extra_file_bytes);
   options.service.max_streams = absl::GetFlag(FLAGS_max_streams);
+  options.service.client_limits.max_streams_per_client =
+      absl::GetFlag(FLAGS_max_streams_per_client);
+  options.service.client_limits.max_bytes_per_second =
+      absl::GetFlag(FLAGS_max_bytes_per_second);
+  options.service.client_limits.max_bytes_per_second_per_client =
+      absl::GetFlag(FLAGS_max_bytes_per_second_per_client);
+  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  options.max_connection_age_grace =
+      absl::GetFlag(FLAGS_max_connection_age_grace);
+  options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  options.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
+  options.min_client_ping_interval =
+      absl::GetFlag(FLAGS_min_client_ping_interval);
   options.service.limits.default_chunk_bytes = absl::GetFlag(FLAGS_chunk_bytes);
   options.service.io_threads = absl::GetFlag(FLAGS_io_threads);
   options.service.send_from_mapping = absl::GetFlag(FLAGS_zero_copy);
@@ -134,6 +195,7 @@ int main(int argc, char** argv) {
             << ", memory budget " << options.service.max_inflight_bytes
             << " bytes of read-ahead + " << options.service.max_request_memory
             << " of requests";
+  LogLimits(options);
   if (!options.tls.enabled() && !weightserver::server::IsLoopback(options.listen)) {
     LOG(WARNING) << "listening on " << options.listen
                  << " WITHOUT TLS: anyone who can reach it reads every model "

@@ -8,6 +8,8 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <climits>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "util/status_macros.h"
@@ -20,6 +22,37 @@ RepositoryOptions WithRoot(const ServerOptions& options) {
   repository.root = options.repo;
   repository.max_extra_file_bytes = options.max_extra_file_bytes;
   return repository;
+}
+
+// A duration as a channel argument in milliseconds (INT_MAX: infinite).
+int Millis(absl::Duration d) {
+  if (d == absl::InfiniteDuration() || d >= absl::Milliseconds(INT_MAX)) {
+    return INT_MAX;
+  }
+  return static_cast<int>(absl::ToInt64Milliseconds(d));
+}
+
+bool Limited(absl::Duration d) {
+  return d > absl::ZeroDuration() && d != absl::InfiniteDuration();
+}
+
+// Connection age and keepalive (server.h, ServerOptions).
+void SetConnectionArguments(const ServerOptions& options,
+                            grpc::ServerBuilder* builder) {
+  if (Limited(options.max_connection_age)) {
+    builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                                Millis(options.max_connection_age));
+    builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                                Millis(options.max_connection_age_grace));
+  }
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                              Millis(options.keepalive_time));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                              Millis(options.keepalive_timeout));
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                              Millis(options.min_client_ping_interval));
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                              options.max_ping_strikes);
 }
 
 }  // namespace
@@ -49,6 +82,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
   builder.SetMaxSendMessageSize(-1);
+  SetConnectionArguments(options, &builder);
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || port == 0) {
     return absl::UnavailableError(

@@ -41,6 +41,23 @@ struct ServerOptions {
   int max_request_bytes = 8 << 20;
   // Plaintext unless a certificate is given (tls_credentials.h).
   TlsOptions tls;
+  // Connections (gRPC channel arguments). After max_connection_age (+-10%
+  // jitter, gRPC's) the server sends GOAWAY: clients open a new connection
+  // for their next calls, so they spread over replicas added since; running
+  // calls get max_connection_age_grace to finish, then are cancelled. Zero
+  // or infinite: no such limit.
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::InfiniteDuration();
+  // The server pings a connection after keepalive_time without activity,
+  // and closes it when no answer comes within keepalive_timeout (a client
+  // that vanished frees its streams).
+  absl::Duration keepalive_time = absl::Minutes(2);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // A client may ping at most once per min_client_ping_interval while no
+  // data flows; after max_ping_strikes faster pings the server closes the
+  // connection (GOAWAY "too_many_pings").
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  int max_ping_strikes = 2;
 };
 
 // Whether `listen` (HOST:PORT or unix:PATH) is reachable from this machine

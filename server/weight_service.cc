@@ -53,10 +53,11 @@ absl::StatusOr<std::unique_ptr<WeightService>> WeightService::Create(
     std::shared_ptr<const ModelRepository> repository, ServiceOptions options) {
   FetchLimits& l = options.limits;
   if (l.min_chunk_bytes == 0 || l.min_chunk_bytes > l.max_chunk_bytes ||
-      options.readahead < 1 || options.max_streams < 1) {
+      options.readahead < 1 || options.max_streams < 1 ||
+      options.client_limits.max_streams_per_client < 0) {
     return absl::InvalidArgumentError(
         "service options: need 0 < min_chunk_bytes <= max_chunk_bytes, "
-        "readahead >= 1, max_streams >= 1");
+        "readahead >= 1, max_streams >= 1, max_streams_per_client >= 0");
   }
   l.default_chunk_bytes =
       std::clamp(l.default_chunk_bytes, l.min_chunk_bytes, l.max_chunk_bytes);
@@ -87,6 +88,7 @@ WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
                              std::unique_ptr<ChunkFiller> filler)
     : repository_(std::move(repository)),
       options_(options),
+      limiter_(options.client_limits),
       pool_(std::make_unique<BufferPool>(options.max_inflight_bytes,
                                          options.limits.max_chunk_bytes)),
       request_budget_(options.max_request_memory),
@@ -263,6 +265,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
         " bytes of max_request_memory and this request needs ", cost,
         "; retry later")));
   }
+  absl::StatusOr<std::unique_ptr<ClientLimiter::Stream>> limits =
+      limiter_.Admit(ClientLabel(*caller, context->peer()),
+                     absl::StrCat("Fetch model '", plan->model->name, "'"));
+  if (!limits.ok()) return FailedFetchReactor(limits.status());
   if (active_streams_.fetch_add(1) >= options_.max_streams) {
     active_streams_.fetch_sub(1);
     return FailedFetchReactor(absl::ResourceExhaustedError(absl::StrCat(
@@ -278,7 +284,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
                      .send_from_mapping = options_.send_from_mapping,
                      .active = &active_streams_,
                      .bytes_sent = &bytes_sent_},
-      watchdog_->Watch(context));
+      watchdog_->Watch(context), *std::move(limits));
 }
 
 grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
@@ -302,6 +308,10 @@ grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
         "model '", model->name, "': no extra file ",
         QuoteInput(request->name()), " (GetModel lists them)")));
   }
+  absl::StatusOr<std::unique_ptr<ClientLimiter::Stream>> limits =
+      limiter_.Admit(ClientLabel(*caller, context->peer()),
+                     absl::StrCat("ReadFile model '", model->name, "'"));
+  if (!limits.ok()) return FailedExtraFileReactor(limits.status());
   if (active_streams_.fetch_add(1) >= options_.max_streams) {
     active_streams_.fetch_sub(1);
     return FailedExtraFileReactor(absl::ResourceExhaustedError(absl::StrCat(
@@ -316,7 +326,7 @@ grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
                        l.max_chunk_bytes);
   return StartExtraFileReactor(std::move(model), file, chunk_bytes,
                                &active_streams_, &bytes_sent_,
-                               watchdog_->Watch(context));
+                               watchdog_->Watch(context), *std::move(limits));
 }
 
 }  // namespace weightserver::server

@@ -7,8 +7,10 @@
 // point at pool buffers, see fetch_reactor.h), one reactor per stream with one
 // write in flight. The service owns the read-ahead stage (ChunkFiller) and
 // the BufferPool that bounds the bytes in flight over all streams. The number
-// of concurrent Fetch streams is bounded; beyond it a Fetch fails with
-// RESOURCE_EXHAUSTED.
+// of concurrent Fetch and ReadFile streams is bounded, over the server and
+// per client (client_limits.h); beyond either bound a stream fails with
+// RESOURCE_EXHAUSTED. The bytes each client, and the whole server, sends
+// per second may be capped: writes are then paced, never dropped.
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto service, WeightService::Create(repo, {}));
@@ -24,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "server/buffer_pool.h"
 #include "server/chunk_filler.h"
+#include "server/client_limits.h"
 #include "server/fetch_plan.h"
 #include "server/model_repository.h"
 #include "weightserver/format/model_info.h"
@@ -63,6 +66,10 @@ struct ServiceOptions {
   // accepted nothing for this long while its write holds one is cancelled
   // (StallWatchdog). Zero or infinite: never.
   absl::Duration busy_stall_timeout = absl::Seconds(1);
+  // Streams and bytes per second per client and for the whole server
+  // (client_limits.h); a client is its identity under the access policy,
+  // else its peer address without the port.
+  ClientLimitOptions client_limits;
   // Access policy (auth_policy.h): empty, every caller reads every model.
   std::string auth_file;
   absl::Duration auth_reload_interval = absl::Seconds(2);
@@ -116,6 +123,8 @@ class WeightService final
   // model the caller may not read (answered NOT_FOUND).
   uint64_t unauthenticated_calls() const { return unauthenticated_calls_.load(); }
   uint64_t denied_calls() const { return denied_calls_.load(); }
+  // What the per-client and bandwidth limits refused and paced.
+  LimitStats limit_stats() const { return limiter_.stats(); }
   // The access policy in force; nullptr without --auth_file.
   const AuthPolicyWatcher* auth() const { return auth_.get(); }
   // The read path in use: kUring or kPread.
@@ -144,6 +153,7 @@ class WeightService final
   std::atomic<uint64_t> unauthenticated_calls_{0};
   std::atomic<uint64_t> denied_calls_{0};
   std::unique_ptr<AuthPolicyWatcher> auth_;
+  ClientLimiter limiter_;  // Before the streams' owners: outlives them.
   std::unique_ptr<BufferPool> pool_;
   MemoryBudget request_budget_;
   MemoryTrimmer trimmer_;

@@ -238,6 +238,11 @@ TEST_F(AuthTest, HostileAuthorizationHeadersAreRefused) {
   EXPECT_NE(RawFetch("a-model", {{"authorization", "Bearer " + std::string(100000, 'x')}})
                 .error_code(),
             grpc::StatusCode::OK);
+  // Several hundred KB: still refused, by gRPC, with the connection intact.
+  const grpc::Status huge =
+      RawFetch("a-model", {{"authorization", "Bearer " + std::string(512 << 10, 'x')}});
+  EXPECT_NE(huge.error_code(), grpc::StatusCode::OK);
+  EXPECT_FALSE(huge.error_message().empty());
   std::vector<std::pair<std::string, std::string>> many;
   for (int i = 0; i < 200; ++i) many.push_back({"authorization", "Bearer token-a"});
   EXPECT_NE(RawFetch("a-model", many).error_code(), grpc::StatusCode::OK);
