@@ -8,7 +8,11 @@
 # OUT_DIR gets the binaries tests/gpu/run.sh needs, in the build tree's
 # layout (server/weightserver, cli/weightctl, tools/ws_make_model,
 # tests/gpu/gpu_test), and lib/ with every shared library they load except
-# the C library's own and the CUDA driver (the GPU machine has those). On the
+# the C and C++ runtimes and the CUDA driver (the GPU machine has those: a
+# newer libstdc++ than this build's must win there, its Python needs it).
+# With WS_BUNDLE_WHEEL=FILE (a weightserver wheel for the GPU machine's
+# Python, e.g. built by `pythonX.Y -m pip wheel ./python`), python/ gets the
+# package unpacked, and run.sh runs python/tests/test_gpu.py with it. On the
 # GPU machine:
 #
 #   WS_BUILD_DIR=OUT_DIR WS_GPU_PREBUILT=1 tests/gpu/run.sh
@@ -21,7 +25,7 @@ BUILD=${WS_BUILD_DIR:-build}
 OUT=${1:?usage: tests/gpu/bundle.sh OUT_DIR}
 BINS=(server/weightserver cli/weightctl tools/ws_make_model tests/gpu/gpu_test)
 # Left to the target machine: glibc's libraries and the GPU driver's.
-SYSTEM='^(linux-vdso|ld-linux|libc|libm|libdl|libpthread|librt|libresolv|libcuda)\.so'
+SYSTEM='^(linux-vdso|ld-linux|libc|libm|libdl|libpthread|librt|libresolv|libcuda|libstdc\+\+|libgcc_s|libz)\.so'
 
 cmake --build "$BUILD" --target weightserver weightctl ws_make_model gpu_test >/dev/null
 ldd "$BUILD/tests/gpu/gpu_test" | grep -q libcudart ||
@@ -37,4 +41,13 @@ for b in "${BINS[@]}"; do
     [ -e "$OUT/lib/$name" ] || cp -L "$path" "$OUT/lib/$name"
   done
 done
+if [ -n "${WS_BUNDLE_WHEEL:-}" ]; then
+  mkdir -p "$OUT/python"
+  python3 -m zipfile -e "$WS_BUNDLE_WHEEL" "$OUT/python"
+  ldd "$OUT"/python/weightserver/_core*.so | awk '$3 ~ /^\// { print $1, $3 }' |
+    while read -r name path; do
+      [[ $name =~ $SYSTEM ]] && continue
+      [ -e "$OUT/lib/$name" ] || cp -L "$path" "$OUT/lib/$name"
+    done
+fi
 echo "bundle.sh: $(du -sh "$OUT" | cut -f1) in $OUT ($(ls "$OUT/lib" | wc -l) libraries)"

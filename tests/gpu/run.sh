@@ -4,7 +4,8 @@
 #   tests/gpu/run.sh            # from anywhere; ~3-6 minutes on a fresh build
 #
 # Builds if needed (scripts/setup.sh, then cmake into ./build, which must
-# find the CUDA toolkit), runs the GPU tests (gpu_test, nothing skipped),
+# find the CUDA toolkit), runs the GPU tests (gpu_test, nothing skipped;
+# python/tests/test_gpu.py too when the Python package is importable),
 # then, over loopback with a 4 GiB model (4 files):
 #   - `weightctl load` into host memory and into GPU memory, whole and as
 #     one rank's column shard (--shard -1/0/2): median GB/s of 3 runs each;
@@ -20,11 +21,15 @@
 # for a GPU machine without the build dependencies).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BUILD=${WS_BUILD_DIR:-build}
+BUILD=$(realpath -m "${WS_BUILD_DIR:-build}")
 DEVICE=${WS_GPU_DEVICE:-cuda:0}
 MIB=${WS_GPU_MODEL_MIB:-4096}
 RESULTS=$BUILD/gpu-results.md
 die() { echo "gpu/run.sh: $*" >&2; exit 1; }
+# A failed test is reported and the run goes on to the benchmark; the exit
+# status is 1 at the end.
+FAILED=()
+fail() { echo "gpu/run.sh: FAILED: $*" >&2; FAILED+=("$*"); }
 
 command -v nvidia-smi >/dev/null 2>&1 || die "nvidia-smi not found: this needs a machine with an NVIDIA GPU and its driver"
 nvidia-smi -L >/dev/null 2>&1 || die "nvidia-smi finds no usable GPU ($(nvidia-smi -L 2>&1 | head -1))"
@@ -32,7 +37,7 @@ GPU=$(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | head -1)
 echo "gpu/run.sh: $GPU"
 
 if [ "${WS_GPU_PREBUILT:-0}" = 1 ]; then
-  [ -d "$BUILD/lib" ] && export LD_LIBRARY_PATH="$PWD/$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  [ -d "$BUILD/lib" ] && export LD_LIBRARY_PATH="$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 else
   # Build (setup.sh is idempotent) and make sure the CUDA destination is in.
   if [ ! -x "$BUILD/cli/weightctl" ] || [ ! -x "$BUILD/tests/gpu/gpu_test" ]; then
@@ -44,10 +49,26 @@ else
 fi
 
 # GPU tests: every one must run, none may skip.
-"$BUILD/tests/gpu/gpu_test" | tee "$BUILD/gpu-test.log" | grep -E '^\[ +(OK|FAILED|SKIPPED|PASSED) +\]'
-[ "${PIPESTATUS[0]}" -eq 0 ] || die "gpu_test failed (see $BUILD/gpu-test.log)"
+"$BUILD/tests/gpu/gpu_test" >"$BUILD/gpu-test.log" 2>&1 || fail "gpu_test (see $BUILD/gpu-test.log)"
+grep -E '^\[ +(OK|FAILED|SKIPPED|PASSED) +\]' "$BUILD/gpu-test.log" || true
 if grep -E '^\[  SKIPPED \] [A-Za-z]+\.' "$BUILD/gpu-test.log" | grep -v WithoutGpu; then
-  die "the GPU tests above skipped although a GPU is present (see $BUILD/gpu-test.log)"
+  fail "the GPU tests above skipped although a GPU is present"
+fi
+
+# The Python SDK's GPU tests, with the package bundle.sh unpacked into
+# $BUILD/python, or else an installed one.
+PY_PATH=$BUILD/python
+[ -d "$PY_PATH" ] || PY_PATH=""
+if PYTHONPATH=$PY_PATH python3 -c "import weightserver, torch, pytest, safetensors, ml_dtypes" 2>/dev/null; then
+  PYTHONPATH=$PY_PATH WS_SERVER_BIN=$BUILD/server/weightserver \
+    python3 -m pytest -q -p no:cacheprovider -rs python/tests/test_gpu.py >"$BUILD/gpu-python.log" 2>&1 ||
+    fail "python/tests/test_gpu.py (see $BUILD/gpu-python.log)"
+  cat "$BUILD/gpu-python.log"
+  if grep "SKIPPED" "$BUILD/gpu-python.log" | grep -v "a CUDA device is present"; then
+    fail "Python GPU tests skipped although a GPU is present"
+  fi
+else
+  echo "gpu/run.sh: the Python GPU tests need weightserver, torch, pytest, safetensors and ml_dtypes importable: not run"
 fi
 
 # Benchmark: a 4 GiB model served on loopback.
@@ -148,3 +169,4 @@ row() {  # LABEL weightctl-args...
   awk -v a="$eight" -v b="$one" 'BEGIN { printf "| ratio | %.2fx |\n", a / b }'
 } | tee "$RESULTS"
 echo "gpu/run.sh: results in $RESULTS"
+[ ${#FAILED[@]} -eq 0 ] || die "${#FAILED[@]} check(s) failed: ${FAILED[*]}"
