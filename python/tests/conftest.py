@@ -55,6 +55,21 @@ EXTRA_FILES = {
 }
 
 
+def write_raw_safetensors(path: pathlib.Path, tensors):
+    """Writes {name: (dtype, shape, bytes)} as a .safetensors file."""
+    import json
+    header, offset = {}, 0
+    for name, (dtype, shape, data) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": list(shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(len(text).to_bytes(8, "little") + text +
+                     b"".join(d for _, _, d in tensors.values()))
+
+
 def write_models(repo: pathlib.Path):
     """Models with the reference writer: every dtype numpy (with ml_dtypes)
     can hold, a sharded model, and a bigger one for the GIL test."""
@@ -80,6 +95,15 @@ def write_models(repo: pathlib.Path):
     (repo / "all-dtypes").mkdir(parents=True)
     save_file(tensors, str(repo / "all-dtypes" / "model.safetensors"),
               metadata={"format": "np", "note": "all dtypes"})
+
+    write_raw_safetensors(repo / "fp8-more" / "model.safetensors", {
+        # The dtypes neither reference writer takes from numpy: the torch
+        # writer of safetensors 0.8 has no F8_E8M0, so the file is written
+        # by hand (the format is an 8-byte length, a JSON header, the bytes).
+        "e8m0": ("F8_E8M0", (4, 6), rng.bytes(24)),
+        "e4m3fnuz": ("F8_E4M3FNUZ", (3, 8), rng.bytes(24)),
+        "e5m2fnuz": ("F8_E5M2FNUZ", (2, 2, 5), rng.bytes(20)),
+    })
 
     (repo / "org" / "sharded").mkdir(parents=True)
     weight_map = {}

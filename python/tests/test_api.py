@@ -56,6 +56,30 @@ def test_get_tensor_equals_the_reference_in_torch(server):
             assert torch_bytes(got) == torch_bytes(want), k
 
 
+def test_the_fp8_dtypes_numpy_writers_lack_equal_the_reference(server):
+    """F8_E8M0 and the FNUZ formats, against the reference's torch reader,
+    in numpy (through ml_dtypes) and in torch."""
+    import ml_dtypes
+    import torch
+    want_np = {"e8m0": ml_dtypes.float8_e8m0fnu, "e4m3fnuz": ml_dtypes.float8_e4m3fnuz,
+               "e5m2fnuz": ml_dtypes.float8_e5m2fnuz}
+    with ref(server, "fp8-more", framework="pt") as r, \
+            ws.safe_open(server.uri("fp8-more")) as f, \
+            ws.safe_open(server.uri("fp8-more"), framework="pt") as ft:
+        assert f.keys() == sorted(want_np)
+        for k in r.keys():
+            want = r.get_tensor(k)
+            got = f.get_tensor(k)
+            assert got.dtype == np.dtype(want_np[k]), k
+            assert got.shape == tuple(want.shape), k
+            assert got.tobytes() == torch_bytes(want), k
+            got_t = ft.get_tensor(k)
+            assert isinstance(got_t, torch.Tensor) and got_t.dtype == want.dtype, k
+            assert torch_bytes(got_t) == torch_bytes(want), k
+            # A slice of it, cut by the server, equals the reference's.
+            assert torch_bytes(ft.get_slice(k)[1:]) == torch_bytes(r.get_slice(k)[1:]), k
+
+
 @pytest.mark.parametrize("key", [
     (slice(None), slice(2, 5)),
     (0,),
@@ -77,6 +101,25 @@ def test_get_slice_matches_numpy_indexing_and_the_reference(server, key):
             ref_slice = r.get_slice(k)
             assert f.get_slice(k).get_shape() == ref_slice.get_shape()
             assert f.get_slice(k).get_dtype() == ref_slice.get_dtype()
+
+
+@pytest.mark.parametrize("key", [
+    (slice(None), slice(2, 5)),
+    (-1, slice(None), 1),
+    (Ellipsis, 0),
+    (slice(1, None), Ellipsis),
+])
+def test_get_slice_in_torch_equals_the_reference_for_every_dtype(server, key):
+    with ref(server, "all-dtypes", framework="pt") as r, \
+            ws.safe_open(server.uri("all-dtypes"), framework="pt") as f:
+        for k in r.keys():
+            if r.get_slice(k).get_shape()[:1] in ([], [0]):
+                continue  # The scalar and the empty tensor: no such index.
+            want = r.get_slice(k)[key]
+            got = f.get_slice(k)[key]
+            assert got.dtype == want.dtype, (k, key)
+            assert tuple(got.shape) == tuple(want.shape), (k, key)
+            assert torch_bytes(got) == torch_bytes(want), (k, key)
 
 
 def test_get_slice_refuses_steps_and_bad_indices(server):
