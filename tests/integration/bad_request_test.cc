@@ -375,6 +375,8 @@ TEST_F(BoundedMemoryTest, AStreamWaitingForABufferIsCancelledAtTheStallTimeout) 
   EXPECT_EQ(n, 0u);
   EXPECT_GE(took, absl::Milliseconds(900));
   EXPECT_LT(took, absl::Seconds(3)) << "cancelled after " << took;
+  // Counted just after the cancel, which the client may see first.
+  WaitFor([&] { return service().stalled_streams() > 0; });
   EXPECT_EQ(service().stalled_streams(), 1u);
   EXPECT_EQ(service().busy_stalled_streams(), 0u);
   std::move(release).Invoke();
