@@ -126,7 +126,7 @@ TEST_F(AdmissionTest, MillionEntryRequestsAreRefusedBeforeParsing) {
 // received: gRPC 1.51 does not refuse a message by its length prefix, its
 // HTTP/2 transport opens the stream's window to the announced length and
 // buffers the whole message, and only then does the size check refuse it
-// (before it is parsed or planned). Measured: +193..233 MiB at peak for
+// (before it is parsed or planned). Measured: +105..233 MiB at peak for
 // 8 x 34 MiB (release build, 2 loaded cores). The bound that holds is thus
 // the budget plus one copy of each request in flight, and nothing per entry
 // (unbounded, it was ~170 MB per stream for 1e6 entries); README, Limits.
