@@ -62,16 +62,26 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Scan(
     }
     std::error_code type_ec;
     if (it->is_symlink(type_ec) && it->is_directory(type_ec)) {
-      // Not followed. One that leaves the root is listed with why, so that
-      // `ls` does not hide it; one inside is an alias of a scanned directory.
+      // Not followed, but listed with why, so that `ls` hides no directory:
+      // one that leaves the root is not served; one inside is an alias of a
+      // directory that is scanned (and served) under its own name.
       fs::path target = fs::canonical(p, type_ec);
       std::string rel_target =
           type_ec ? "" : target.lexically_relative(root).generic_string();
-      if (!type_ec && (rel_target.empty() || rel_target == ".." ||
-                       absl::StartsWith(rel_target, "../"))) {
-        skipped[p.lexically_relative(root).generic_string()] = absl::StrCat(
-            "directory symlink to ", target.string(),
-            " leaves the model repository; not followed, not served");
+      std::string& why = skipped[p.lexically_relative(root).generic_string()];
+      if (type_ec) {
+        why = absl::StrCat("directory symlink: ", type_ec.message(),
+                           "; not followed, not served");
+      } else if (rel_target.empty() || rel_target == ".." ||
+                 absl::StartsWith(rel_target, "../")) {
+        why = absl::StrCat("directory symlink to ", target.string(),
+                           " leaves the model repository; not followed, "
+                           "not served");
+      } else {
+        why = absl::StrCat("alias of '", rel_target,
+                           "': a directory symlink to another directory of "
+                           "the repository is not followed, so no model is "
+                           "served twice");
       }
       continue;
     }

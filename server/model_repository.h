@@ -20,9 +20,15 @@
 // read with pread, so a hostile file is never faulted in), then mapped. A
 // model with any invalid file, a bad index, a duplicated tensor name or a
 // symlink leaving the root is kept in the catalog with its error and is not
-// servable; so is a directory symlink that leaves the root (it is not
-// followed, but listed with that reason); the scan itself fails only when
-// the root cannot be read.
+// servable. Directory symlinks are never followed, but each is listed under
+// its own name with why, not servable: one that leaves the root, and one
+// that is an alias of a directory inside it (served once, under the
+// target's name). The scan itself fails only when the root cannot be read.
+//
+// Hidden entries (names starting with '.') are skipped silently, directories
+// with all they hold: a hidden directory is the staging area for publishing
+// a model (copy it to ".tmp-name", then rename it to "name"), and a model
+// half copied there must neither be served nor clutter the listing.
 //
 // Names from requests are only ever looked up in the catalog, never joined
 // into paths.

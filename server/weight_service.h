@@ -109,8 +109,14 @@ class WeightService final
   uint64_t streams_served() const { return streams_served_.load(); }
   // Payload bytes handed to gRPC since construction.
   uint64_t bytes_sent() const { return bytes_sent_.load(); }
-  // Pool buffers holding read-ahead or unsent bytes now.
+  // Pool buffers holding read-ahead or unsent bytes now, the bytes of
+  // their size classes, and the pool's capacity (max_inflight_bytes).
   size_t buffers_in_use() const { return pool_->in_use(); }
+  size_t buffer_bytes_in_use() const { return pool_->bytes_in_use(); }
+  size_t buffer_capacity_bytes() const { return pool_->capacity_bytes(); }
+  // For tests: the read-ahead pool itself, to hold its buffers as other
+  // streams would. Not for the server's own code.
+  BufferPool* pool_for_testing() const { return pool_.get(); }
   // Bytes of max_request_memory held by the streams in progress.
   uint64_t request_memory_used() const { return request_budget_.used(); }
   // Times free memory was given back to the kernel (MemoryTrimmer).

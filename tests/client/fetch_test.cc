@@ -32,7 +32,9 @@ constexpr uint32_t kChunk = 1000;
 // call and chunk index, what goes wrong.
 class FakeService final : public v1::WeightService::Service {
  public:
-  enum class Fault { kNone, kCorrupt, kDrop, kWrongOffset, kEndEarly };
+  enum class Fault {
+    kNone, kCorrupt, kDrop, kWrongOffset, kWrongEntry, kEndEarly
+  };
   std::function<Fault(int call, int chunk)> fault = [](int, int) {
     return Fault::kNone;
   };
@@ -79,6 +81,7 @@ class FakeService final : public v1::WeightService::Service {
           case Fault::kDrop:
             return grpc::Status(grpc::StatusCode::UNAVAILABLE, "dropped");
           case Fault::kWrongOffset: c.set_offset(pos + 1); break;
+          case Fault::kWrongEntry: c.set_entry(e + 1); break;
           case Fault::kEndEarly: return grpc::Status::OK;
         }
         if (!writer->Write(c)) return grpc::Status::CANCELLED;
@@ -184,6 +187,30 @@ TEST_F(FetchTest, WrongOffsetIsRetriedOnAFreshStream) {
   auto reqs = service_.requests();
   ASSERT_EQ(reqs.size(), 2u);
   EXPECT_EQ(reqs[1].tensors(0).offset(), 2 * kChunk);
+}
+
+TEST_F(FetchTest, WrongEntryIsRetriedOnAFreshStream) {
+  service_.fault = [](int call, int chunk) {
+    return call == 0 && chunk == 2 ? Fault::kWrongEntry : Fault::kNone;
+  };
+  ASSERT_OK(Run());
+  EXPECT_EQ(Received(), service_.data);
+  auto reqs = service_.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[1].tensors(0).offset(), 2 * kChunk);  // Chunks 0-1 kept.
+  EXPECT_EQ(reqs[1].tensors(0).limit(), kSize - 2 * kChunk);
+}
+
+TEST_F(FetchTest, PersistentWrongEntryIsDataLossNamingTheEntry) {
+  service_.fault = [](int, int chunk) {
+    return chunk == 0 ? Fault::kWrongEntry : Fault::kNone;
+  };
+  ClientOptions o;
+  o.max_attempts = 3;
+  o.retry_initial_backoff = absl::Milliseconds(1);
+  EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kDataLoss,
+                               HasSubstr("server sent a chunk for entry 1 of 1")));
+  EXPECT_EQ(service_.requests().size(), 3u);
 }
 
 TEST_F(FetchTest, PersistentWrongOffsetIsDataLossNamingTheLastFailure) {

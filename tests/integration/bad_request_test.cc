@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -345,6 +346,42 @@ TEST_F(BoundedMemoryTest, StalledStreamsAreCancelledAfterTheStallTimeout) {
   EXPECT_TRUE(ReadAll(stub.get(), &n, absl::Milliseconds(20)).ok());
   EXPECT_EQ(n, 96u << 20);
   EXPECT_EQ(service().stalled_streams(), 2u);
+}
+
+// A stream that waits for a read-ahead buffer is as stalled as one whose
+// client accepts nothing (issue 11, item 3: waiting streams were never cut,
+// and kept their place for good). With every pool buffer held elsewhere
+// (here by the test itself, so that no stream can be cut for holding one,
+// and none is ever released), a client that reads gets CANCELLED, having
+// received nothing, within about --stall_timeout (1 s, checked every 1/8 of
+// it), not never; the server serves it once buffers come back.
+TEST_F(BoundedMemoryTest, AStreamWaitingForABufferIsCancelledAtTheStallTimeout) {
+  StartServer(8 << 20, [](server::ServiceOptions& o) {
+    o.stall_timeout = absl::Seconds(1);
+  });
+  server::BufferPool* pool = service().pool_for_testing();
+  std::vector<std::byte*> held;
+  absl::Cleanup release = [&] {
+    for (std::byte* b : held) pool->Release(b, 1 << 20);
+  };
+  while (std::byte* b = pool->TryAcquire(1 << 20)) held.push_back(b);
+  ASSERT_EQ(held.size(), 48u);  // --max_inflight_bytes 48 MiB, 1 MiB chunks.
+  auto stub = NewStub();
+  uint64_t n = 0;
+  const absl::Time start = absl::Now();
+  const grpc::Status s = ReadAll(stub.get(), &n);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED) << s.error_message();
+  EXPECT_EQ(n, 0u);
+  EXPECT_GE(took, absl::Milliseconds(900));
+  EXPECT_LT(took, absl::Seconds(3)) << "cancelled after " << took;
+  // Counted just after the cancel, which the client may see first.
+  WaitFor([&] { return service().stalled_streams() > 0; });
+  EXPECT_EQ(service().stalled_streams(), 1u);
+  EXPECT_EQ(service().busy_stalled_streams(), 0u);
+  std::move(release).Invoke();
+  EXPECT_TRUE(ReadAll(stub.get(), &n).ok());
+  EXPECT_EQ(n, 8u << 20);
 }
 
 // Many more reading streams than pool buffers: each stream waits for buffers

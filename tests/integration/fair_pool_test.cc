@@ -128,11 +128,18 @@ TEST_F(FairPoolTest, FiftyIdleSliceStreamsDoNotStarveAShardFetch) {
   for (int i = 0; i < 50; ++i) idle.push_back(Open(i, Columns(0, kCols / 2)));
   // Until they hold the pool's 48 buffers (each has been planned and has
   // filled what buffers it could get), before any is cut.
+  const size_t capacity = service().buffer_capacity_bytes();
+  ASSERT_EQ(capacity, size_t{48} << 20);  // The default max_inflight_bytes.
   for (int i = 0; i < 500 && service().buffers_in_use() < 48; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   std::cout << "idle streams hold " << service().buffers_in_use()
-            << " buffers, " << service().active_streams() << " streams\n";
+            << " buffers (" << (service().buffer_bytes_in_use() >> 20)
+            << " MiB), " << service().active_streams() << " streams\n";
+  // Otherwise the shard fetch would find free buffers, and its time would
+  // prove nothing: the idle streams hold the pool, all but one 1 MiB buffer
+  // at most, and none has been cut yet.
+  ASSERT_GE(service().buffer_bytes_in_use(), capacity - (1 << 20));
   ASSERT_EQ(service().stalled_streams(), 0u);
   const absl::Duration took = FetchShard();
   std::cout << "shard fetch: " << took << "\n";

@@ -192,24 +192,53 @@ TEST(ModelRepositoryTest, DirectorySymlinkLeavingRootIsListedWithWhy) {
   std::filesystem::create_directories(root.path() + "/org");
   std::filesystem::create_directory_symlink(outside.path() + "/secret",
                                             root.path() + "/org/escape");
-  std::filesystem::create_directory_symlink(root.path() + "/real",
-                                            root.path() + "/alias");
   ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
-  ASSERT_EQ(repo->models().size(), 2u);  // org/escape and real; not alias.
+  EXPECT_THAT(Names(*repo), ElementsAre("org/escape", "real"));
   const auto escape = repo->Find("org/escape");
   ASSERT_NE(escape, nullptr);
   EXPECT_FALSE(escape->servable());
   EXPECT_THAT(escape->error, HasSubstr("leaves the model repository"));
   EXPECT_TRUE(escape->files.empty());
   EXPECT_TRUE(repo->Find("real")->servable());
-  EXPECT_EQ(repo->Find("alias"), nullptr);
 }
 
+// A directory symlink to another model inside the repository was skipped
+// without a word: it is listed, not servable, naming the model it aliases
+// (served once, under its own name). Nested and relative symlinks too.
+TEST(ModelRepositoryTest, DirectorySymlinkAliasIsListedAsNotServedTwice) {
+  TempDir root;
+  WriteModel(root.path() + "/org/real", {{"y", DType::kU8, {1}}});
+  std::filesystem::create_directory_symlink(root.path() + "/org/real",
+                                            root.path() + "/alias");
+  std::filesystem::create_directory_symlink("real", root.path() + "/org/latest");
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(Names(*repo), ElementsAre("alias", "org/latest", "org/real"));
+  EXPECT_TRUE(repo->Find("org/real")->servable());
+  for (const char* alias : {"alias", "org/latest"}) {
+    const auto m = repo->Find(alias);
+    ASSERT_NE(m, nullptr) << alias;
+    EXPECT_FALSE(m->servable()) << alias;
+    EXPECT_THAT(m->error, HasSubstr("alias of 'org/real': a directory symlink"))
+        << alias;
+    EXPECT_THAT(m->error, HasSubstr("no model is served twice")) << alias;
+    EXPECT_TRUE(m->files.empty()) << alias;
+  }
+}
+
+// Hidden directories are the staging area for publishing (copy to
+// ".tmp-m", then rename to "m"): skipped, and not listed either, at any
+// depth; so are hidden files.
 TEST(ModelRepositoryTest, HiddenDirectoriesAreSkipped) {
   TempDir root;
   WriteModel(root.path() + "/.cache/m", {{"x", DType::kU8, {1}}});
+  WriteModel(root.path() + "/org/.tmp-m", {{"x", DType::kU8, {1}}});
+  WriteModel(root.path() + "/org/m", {{"x", DType::kU8, {1}}});
+  std::filesystem::copy_file(root.path() + "/org/m/model.safetensors",
+                             root.path() + "/org/m/.partial.safetensors");
   ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
-  EXPECT_THAT(repo->models(), IsEmpty());
+  EXPECT_THAT(Names(*repo), ElementsAre("org/m"));
+  ASSERT_TRUE(repo->Find("org/m")->servable()) << repo->Find("org/m")->error;
+  EXPECT_EQ(repo->Find("org/m")->files.size(), 1u);
 }
 
 TEST(ModelRepositoryTest, RevisionChangesWhenAFileIsReplaced) {
