@@ -136,7 +136,7 @@ start_daemon() {
   done
   grep -q "listening on" "$out" || fail "the daemon did not start listening within 20 s"
   echo "   $(cat "$out")"
-  SERVER_PID=$(ss -ltnpH "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
+  SERVER_PID=$(ss -ltnpH "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2 || true)
   [ -n "$SERVER_PID" ] || fail "no process listens on port $PORT"
 }
 

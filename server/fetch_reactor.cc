@@ -135,7 +135,10 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         StartWrite(&write_buffer_);
       } else {
         Ref();  // Until the timer's callback has returned.
+        res_.timers_out->fetch_add(1);
+        if (pooled) watch_->PacedHoldStarted();
         pacer_.After(wait, [this, pooled](bool fired) {
+          if (pooled) watch_->PacedHoldDone();
           if (fired) {
             watch_->WriteStarted(pooled);
             StartWrite(&write_buffer_);
@@ -143,7 +146,9 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
             WriteEnded(false);
             Pump();
           }
-          Unref();
+          std::atomic<int>* timers_out = res_.timers_out;
+          Unref();  // May be the last reference, after OnDone.
+          timers_out->fetch_sub(1);
         });
       }
     }
@@ -185,7 +190,8 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // Reset at the finish (the one Pump that gets it; no write follows).
   std::unique_ptr<ClientLimiter::Stream> limits_;
   WritePacer pacer_;
-  // Built by the one Pump that got the write; released in OnWriteDone.
+  // Built by the one Pump that got the write; released in WriteEnded (the
+  // write sent, failed, or cancelled while it waited for tokens).
   grpc::ByteBuffer write_buffer_;
   // gRPC's (released in OnDone), + fills and waits out.
   std::atomic<int> refs_{1};

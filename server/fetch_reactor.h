@@ -54,6 +54,9 @@ struct FetchResources {
   bool send_from_mapping = true;   // Resident chunks: zero copy.
   std::atomic<int>* active = nullptr;    // Decremented when a stream ends.
   std::atomic<uint64_t>* bytes_sent = nullptr;  // Payload bytes written.
+  // Pacing timers whose callback has not returned yet (required): their
+  // owner waits for none before it goes (the callback may end the stream).
+  std::atomic<int>* timers_out = nullptr;
 };
 
 // Starts streaming `plan`. plan.chunk_bytes must be <= pool->max_buffer_bytes().

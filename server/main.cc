@@ -48,7 +48,7 @@ ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::InfiniteDuration(),
           "take to finish (inf: until they end).");
 ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(2),
           "Ping a connection idle this long; close it when no answer comes "
-          "within --keepalive_timeout.");
+          "within --keepalive_timeout (0 or inf: never ping).");
 ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
           "How long the answer to a keepalive ping may take.");
 ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),

@@ -8,6 +8,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
 #include <climits>
 
 #include "absl/strings/match.h"
@@ -45,12 +46,18 @@ void SetConnectionArguments(const ServerOptions& options,
     builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                                 Millis(options.max_connection_age_grace));
   }
-  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
-                              Millis(options.keepalive_time));
+  // Zero, negative or infinite: no keepalive pings (INT_MAX ms), and no
+  // timeout, rather than gRPC reading 0 ms as "ping constantly".
+  builder->AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIME_MS,
+      Limited(options.keepalive_time) ? Millis(options.keepalive_time) : INT_MAX);
   builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-                              Millis(options.keepalive_timeout));
-  builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                              Millis(options.min_client_ping_interval));
+                              Limited(options.keepalive_timeout)
+                                  ? Millis(options.keepalive_timeout)
+                                  : INT_MAX);
+  builder->AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      std::max(0, Millis(options.min_client_ping_interval)));
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
                               options.max_ping_strikes);
 }

@@ -47,10 +47,13 @@ bool StallWatch::CancelIfStalledSince(int64_t deadline_ns) {
 
 bool StallWatch::CancelIfHoldingBufferSince(int64_t deadline_ns) {
   const int64_t started = write_started_ns_.load();
-  if (started == 0 || started > deadline_ns || !write_pooled_.load()) {
-    return false;
+  if (started != 0 && started <= deadline_ns && write_pooled_.load() &&
+      CancelIfStill(write_started_ns_, started)) {
+    return true;
   }
-  return CancelIfStill(write_started_ns_, started);
+  const int64_t paced = paced_started_ns_.load();
+  return paced != 0 && paced <= deadline_ns &&
+         CancelIfStill(paced_started_ns_, paced);
 }
 
 namespace {

@@ -55,6 +55,13 @@ class StallWatch {
   // The stream waits for a pool buffer / got one.
   void WaitStarted() { wait_started_ns_.store(NowNs()); }
   void WaitDone() { wait_started_ns_.store(0); }
+  // A write holding a pool buffer waits for its client's bandwidth tokens
+  // (client_limits.h) / has started or ended. Not a stall: the timeout
+  // ignores it. But the buffer is held: when a stream under its fair share
+  // starves, the busy timeout cuts it like a pooled write in flight, so a
+  // capped client cannot keep the pool at its own pace.
+  void PacedHoldStarted() { paced_started_ns_.store(NowNs()); }
+  void PacedHoldDone() { paced_started_ns_.store(0); }
   // The stream is done: never cancel it (its context is about to go).
   void Detach();
 
@@ -64,8 +71,8 @@ class StallWatch {
   // Cancels the call when a write has been in flight, or a wait for a
   // buffer has lasted, since before `deadline_ns`; true when it did.
   bool CancelIfStalledSince(int64_t deadline_ns);
-  // Cancels the call when a write holding a pool buffer has been in flight
-  // since before `deadline_ns`; true when it did.
+  // Cancels the call when a write holding a pool buffer has been in flight,
+  // or waiting for tokens, since before `deadline_ns`; true when it did.
   bool CancelIfHoldingBufferSince(int64_t deadline_ns);
   // Cancels the call if `clock` still reads `started` (not a later event).
   bool CancelIfStill(const std::atomic<int64_t>& clock, int64_t started);
@@ -74,6 +81,7 @@ class StallWatch {
   std::atomic<int64_t> write_started_ns_{0};  // 0: no write in flight.
   std::atomic<bool> write_pooled_{false};
   std::atomic<int64_t> wait_started_ns_{0};  // 0: not waiting.
+  std::atomic<int64_t> paced_started_ns_{0};  // 0: no pooled write paced.
   std::atomic<bool> detached_{false};
   // Recursive: cancelling may run the reactor's callbacks, and so Detach,
   // on this thread.

@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "weightserver/format/dtype.h"
 #include "server/extra_file_reactor.h"
 #include "server/fetch_reactor.h"
@@ -283,8 +284,14 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
                      .readahead = options_.readahead,
                      .send_from_mapping = options_.send_from_mapping,
                      .active = &active_streams_,
-                     .bytes_sent = &bytes_sent_},
+                     .bytes_sent = &bytes_sent_,
+                     .timers_out = &timers_out_},
       watchdog_->Watch(context), *std::move(limits));
+}
+
+WeightService::~WeightService() {
+  // A timer cancelled at shutdown calls back on a gRPC thread soon after.
+  while (timers_out_.load() > 0) absl::SleepFor(absl::Milliseconds(1));
 }
 
 grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(

@@ -85,6 +85,10 @@ class WeightService final
   static absl::StatusOr<std::unique_ptr<WeightService>> Create(
       std::shared_ptr<const ModelRepository> repository,
       ServiceOptions options);
+  // Waits for the pacing timers of Fetch streams whose callback is still
+  // running (each may destroy its stream, which gives back what the stream
+  // held to the members below); the server has shut down by then.
+  ~WeightService() override;
 
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const v1::ListModelsRequest* request,
@@ -156,6 +160,7 @@ class WeightService final
   std::atomic<int> active_streams_{0};
   std::atomic<uint64_t> streams_served_{0};
   std::atomic<uint64_t> bytes_sent_{0};
+  std::atomic<int> timers_out_{0};  // Pacing timers not yet returned.
   std::atomic<uint64_t> unauthenticated_calls_{0};
   std::atomic<uint64_t> denied_calls_{0};
   std::unique_ptr<AuthPolicyWatcher> auth_;

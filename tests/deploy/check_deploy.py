@@ -15,9 +15,11 @@
 #    probe is a plaintext `grpc` probe against a TLS daemon;
 # 3. scripts/dev-pki.sh makes certificates that openssl verifies and a policy
 #    that is JSON naming its token's SHA-256;
-# 4. the shell scripts of deploy/ and scripts/dev-pki.sh pass `bash -n`, and
+# 4. the shell scripts of deploy/, tests/gpu/ and scripts/dev-pki.sh pass
+#    `bash -n`, and
 #    shellcheck when it is installed.
-# Exit 0: all passed; 1: a failure (each printed); 77: PyYAML is missing.
+# Exit 0: all passed; 1: a failure (each printed), PyYAML missing included
+# (a check that CI skipped would prove nothing).
 import glob
 import hashlib
 import json
@@ -31,8 +33,8 @@ import tempfile
 try:
     import yaml
 except ImportError:
-    print("SKIP: PyYAML not installed (apt-get install python3-yaml)")
-    sys.exit(77)
+    print("FAILED: PyYAML is not importable by %s (pip install pyyaml)" % sys.executable)
+    sys.exit(1)
 
 ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                        os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -179,7 +181,8 @@ def check_dev_pki():
 
 def check_shell():
     scripts = sorted(glob.glob(os.path.join(ROOT, "deploy", "*.sh"))) + [
-        os.path.join(ROOT, "scripts", "dev-pki.sh")]
+        os.path.join(ROOT, "scripts", "dev-pki.sh")] + sorted(
+        glob.glob(os.path.join(ROOT, "tests", "gpu", "*.sh")))
     for s in scripts:
         r = subprocess.run(["bash", "-n", s], capture_output=True, text=True)
         check(r.returncode == 0, "bash -n %s: %s" % (s, r.stderr.strip()))

@@ -43,7 +43,8 @@ else
   if [ ! -x "$BUILD/cli/weightctl" ] || [ ! -x "$BUILD/tests/gpu/gpu_test" ]; then
     WS_BUILD_DIR=$BUILD scripts/setup.sh
   fi
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release | grep -q "CUDA destination: on" \
+  # grep without -q reads to the end: cmake must not die of a closed pipe.
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release | grep "CUDA destination: on" >/dev/null \
     || die "cmake found no CUDA toolkit (install it, or pass -DCUDAToolkit_ROOT=...)"
   cmake --build "$BUILD" --target weightctl weightserver ws_make_model gpu_test
 fi

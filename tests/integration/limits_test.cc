@@ -31,6 +31,10 @@ using ::testing::HasSubstr;
 constexpr uint32_t kChunk = 64 << 10;
 constexpr uint64_t kBigBytes = 32 << 20;
 constexpr uint64_t kSmallBytes = 256 << 10;
+// "cols": a column slice of it is a span per row, so every chunk of one is
+// gathered into a read-ahead buffer of the pool.
+constexpr uint64_t kRows = 1024;
+constexpr uint64_t kCols = 12288;
 
 // One Fetch stream of tensor "w", opened and not yet read.
 struct OpenStream {
@@ -61,6 +65,8 @@ class LimitsTest : public ::testing::Test {
                                       {{"w", DType::kU8, {kBigBytes}}});
     weightserver::testing::WriteModel(repo_.path() + "/small",
                                       {{"w", DType::kU8, {kSmallBytes}}});
+    weightserver::testing::WriteModel(repo_.path() + "/cols",
+                                      {{"w", DType::kU8, {kRows, kCols}}});
     std::string ids;
     for (const char* id : {"a", "b"}) {
       if (!ids.empty()) ids += ",";
@@ -96,6 +102,26 @@ class LimitsTest : public ::testing::Test {
     r.set_model(model);
     r.add_tensors()->set_name("w");
     r.set_chunk_size_hint(kChunk);
+    s->reader = stub_->Fetch(&s->context, r);
+    return s;
+  }
+
+  // Columns [begin, end) of every row of "cols", in chunks of the server's
+  // default size (1 MiB).
+  std::unique_ptr<OpenStream> OpenColumns(const std::string& token,
+                                          uint64_t begin, uint64_t end) {
+    auto s = std::make_unique<OpenStream>();
+    s->context.AddMetadata("authorization", "Bearer " + token);
+    v1::FetchRequest r;
+    r.set_model("cols");
+    v1::TensorRequest* t = r.add_tensors();
+    t->set_name("w");
+    v1::Range* rows = t->add_selection()->add_ranges();
+    rows->set_start(0);
+    rows->set_stop(kRows);
+    v1::Range* cols = t->add_selection()->add_ranges();
+    cols->set_start(begin);
+    cols->set_stop(end);
     s->reader = stub_->Fetch(&s->context, r);
     return s;
   }
@@ -234,6 +260,41 @@ TEST_F(LimitsTest, APacedStreamIsNotCancelledAsStalled) {
   EXPECT_EQ(total, kSmallBytes);
   EXPECT_EQ(server_->service().stalled_streams(), 0u);
   EXPECT_GE(server_->service().limit_stats().paced_writes, 2u);
+}
+
+// 60 streams of a client capped at 100 KB/s: each fills a 1 MiB chunk into
+// a read-ahead buffer and then waits seconds for its tokens, holding it, so
+// together they hold the whole pool. Another client's 64 KiB column slice
+// (which needs a buffer too) still comes within seconds: once it has
+// starved for --busy_stall_timeout (1 s), the paced writes that hold
+// buffers are cut. Without that it waited for a's next tokens (~10 s).
+TEST_F(LimitsTest, ACappedClientsPacedWritesDoNotHoldThePoolFromAnother) {
+  StartServer({.max_streams_per_client = 0,
+               .max_bytes_per_second_per_client = 100'000});
+  const server::WeightService& service = server_->service();
+  std::vector<std::unique_ptr<OpenStream>> capped;
+  for (int i = 0; i < 60; ++i) {
+    capped.push_back(OpenColumns("token-a", 0, kCols / 2));
+  }
+  const size_t capacity = service.buffer_capacity_bytes();
+  for (int i = 0; i < 2500 && service.buffer_bytes_in_use() + (1 << 20) < capacity;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_GE(service.buffer_bytes_in_use() + (1 << 20), capacity)
+      << "the capped client's paced writes should hold the pool";
+  const absl::Time start = absl::Now();
+  auto b = OpenColumns("token-b", kCols - 64, kCols);
+  uint64_t got = 0, n = 0;
+  while (b->ReadOne(&n)) got += n;
+  const grpc::Status st = b->reader->Finish();
+  const absl::Duration took = absl::Now() - start;
+  std::printf("b's 64 KiB column slice beside 60 paced streams: %s\n",
+              absl::FormatDuration(took).c_str());
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(got, kRows * 64);
+  EXPECT_LT(took, absl::Seconds(5));
+  for (auto& s : capped) s->Close();
 }
 
 }  // namespace

@@ -133,5 +133,22 @@ TEST(ClientLimiterTest, PacesPerClientAndForTheServer) {
   EXPECT_EQ(limiter.stats().clients, 2u);
 }
 
+TEST(ClientLimiterTest, TheServerCapBindsTwoClientsUnderTheirOwnCaps) {
+  FakeClock clock;
+  ClientLimiter limiter({.max_streams_per_client = 0,
+                         .max_bytes_per_second = 1'000'000,
+                         .max_bytes_per_second_per_client = 10'000'000,
+                         .clock = clock.clock()});
+  ASSERT_OK_AND_ASSIGN(auto a, limiter.Admit("identity 'a'", "Fetch"));
+  ASSERT_OK_AND_ASSIGN(auto b, limiter.Admit("identity 'b'", "Fetch"));
+  // The server's burst (100 ms of 1 MB/s) goes to a; b's own bucket is
+  // full (1 MB), yet b waits for the server's.
+  EXPECT_EQ(a->Reserve(100'000), absl::ZeroDuration());
+  EXPECT_EQ(b->Reserve(100'000), absl::Milliseconds(100));
+  EXPECT_EQ(a->Reserve(200'000), absl::Milliseconds(300));
+  clock.Advance(absl::Milliseconds(300));
+  EXPECT_EQ(b->Reserve(100'000), absl::Milliseconds(100));
+}
+
 }  // namespace
 }  // namespace weightserver::server
