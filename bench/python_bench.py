@@ -33,19 +33,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_bench import GB, Server, loopback_bytes, make_model, model_files, run_timed, warm  # noqa: E402
+from common import GB, Server, loopback_bytes, make_model, model_files, run_timed, warm  # noqa: E402
 
-LOAD = r"""
-import sys, time, weightserver as ws
-import numpy, ml_dtypes  # BF16 views need ml_dtypes: ~1 s to import cold.
-if sys.argv[2] == "pt":
-    import torch
-ws.tune_malloc()
-t0 = time.perf_counter()
-d = ws.load(sys.argv[1], framework=sys.argv[2])
-n = sum(t.nbytes if hasattr(t, "nbytes") else t.numel() * t.element_size() for t in d.values())
-print(n, time.perf_counter() - t0)
-"""
+PEER_LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_load.py")
 
 
 def gil_pause(uri):
@@ -115,11 +105,10 @@ def main():
                 raise RuntimeError("unexpected weightctl output: " + text)
             rates["weightctl"].append(float(m.group(1)))
             for fw in ("np", "pt"):
-                _, _, text = run_timed([sys.executable, "-c", LOAD, uri, fw])
-                n, took = text.split()
-                assert tensor_bytes in (None, int(n)), (tensor_bytes, n)
-                tensor_bytes = int(n)
-                rates[fw].append(float(took))
+                got = json.loads(run_timed([sys.executable, PEER_LOAD, "ws-" + fw, uri])[2])
+                assert tensor_bytes in (None, got["bytes"]), (tensor_bytes, got)
+                tensor_bytes = got["bytes"]
+                rates[fw].append(got["seconds"])
         for k, walls in rates.items():
             res["%s_gbps" % k] = statistics.median(tensor_bytes / w / GB for w in walls)
         res["tensor_bytes"] = tensor_bytes

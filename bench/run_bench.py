@@ -6,6 +6,8 @@
 #   python3 bench/run_bench.py [--build build] [--size-gib 2] [--runs 3]
 #   python3 bench/run_bench.py --smoke      # ~10 s version, run by CTest
 #   python3 bench/run_bench.py --phases tls [--size-gib 1 --runs 3]  # 9. only
+#   python3 bench/run_bench.py --phases peers [--size-gib 1 --runs 5] # 10. only
+#   python3 bench/run_bench.py --phases sweep [--size-gib 1 --runs 5] # 11. only
 #
 # On loopback, with the page cache warm, it measures
 #   1. iperf3, one TCP stream: the ceiling for one connection;
@@ -30,152 +32,34 @@
 #      between them (GB/s and server/client CPU per GB of each, so TLS is
 #      compared with plaintext of the same run), and time to first tensor
 #      over a fresh connection: plaintext, and mutual TLS (a third daemon
-#      with --tls_client_ca; the handshake is in the time).
+#      with --tls_client_ca; the handshake is in the time);
+#  10. peers (bench/peers.py): weightctl load, ws.load (numpy, torch),
+#      Tensorizer over HTTP from nginx (plain and verify_hash), the Run:ai
+#      model streamer from the local files, and curl into tmpfs +
+#      safetensors.torch.load_file, each into fresh CPU memory in its own
+#      process, alternated; the Python peers are pip-installed from PyPI
+#      into BUILD/python-venv (or --venv), and their versions printed;
+#  11. sweep (bench/sweep.py): weightctl load over --sweep-connections x
+#      --sweep-streams, GB/s and server / client CPU per GB.
 # Medians over --runs; ratios are to peers measured in the same run, so the
 # machine's noise cancels. Prints a table, writes results.json and bench.png
-# (gnuplot) under --out.
+# (gnuplot; peers.png for 10.) under --out.
 import argparse
 import json
 import os
 import re
-import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
-GB = 1e9
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("nothing listening on port %d" % port)
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def anon_rss(pid):
-    """RSS minus file-backed pages: RssAnon + RssShmem, in bytes."""
-    total = 0
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(("RssAnon:", "RssShmem:")):
-                total += int(line.split()[1]) * 1024
-    return total
-
-
-def loopback_bytes():
-    """Bytes received on the loopback interface so far (both directions of
-    every loopback connection, headers included)."""
-    with open("/proc/net/dev") as f:
-        for line in f:
-            name, _, rest = line.partition(":")
-            if name.strip() == "lo":
-                return int(rest.split()[0])
-    raise RuntimeError("no loopback interface in /proc/net/dev")
-
-
-def run_timed(cmd, timeout=None):
-    """Runs cmd; returns (wall seconds, child CPU seconds, stdout). Raises
-    subprocess.TimeoutExpired (after killing it) past `timeout` seconds."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    while timeout is not None:
-        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-        if pid == p.pid:
-            break
-        if time.perf_counter() - t0 > timeout:
-            p.kill()
-            p.wait()
-            raise subprocess.TimeoutExpired(cmd, timeout)
-        time.sleep(0.05)
-    else:
-        _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    out = p.stdout.read()
-    err = p.stderr.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError("%s failed: %s" % (" ".join(cmd), err.strip()))
-    return wall, usage.ru_utime + usage.ru_stime, out
-
-
-def model_files(d):
-    return sorted(os.path.join(d, f) for f in os.listdir(d)
-                  if f.endswith(".safetensors"))
-
-
-def make_model(tools, path, size_mib, shards=4, tensors=None):
-    if os.path.isdir(path) and model_files(path):
-        return
-    cmd = [tools, "--out", path, "--size_mib", str(size_mib),
-           "--shards", str(shards)]
-    if tensors:
-        cmd += ["--tensors", str(tensors)]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-
-
-def warm(paths):
-    for p in paths:
-        with open(p, "rb") as f:
-            while f.read(16 << 20):
-                pass
-
-
-class Server:
-    def __init__(self, binary, repo, log, extra=()):
-        # Every client of the bench is 127.0.0.1: without a policy they would
-        # all count as one client, and the N-clients rows would run into
-        # --max_streams_per_client (64) and be retried with backoff.
-        self.proc = subprocess.Popen(
-            [binary, "--repo", repo, "--listen", "127.0.0.1:0",
-             "--max_streams_per_client=0"] + list(extra),
-            stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
-        line = self.proc.stdout.readline()
-        m = re.search(r"listening on (\S+)", line)
-        if not m:
-            self.proc.kill()
-            raise RuntimeError("weightserver did not start (see %s)" % log)
-        self.addr = m.group(1)
-        self.pid = self.proc.pid
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=60)
-
-
-class MemorySampler(threading.Thread):
-    def __init__(self, pid):
-        super().__init__(daemon=True)
-        self.pid, self.peak, self.stop_flag = pid, anon_rss(pid), False
-
-    def run(self):
-        while not self.stop_flag:
-            self.peak = max(self.peak, anon_rss(self.pid))
-            time.sleep(0.02)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (GB, MemorySampler, Nginx, Server, anon_rss, cpu_seconds,  # noqa: E402
+                    free_port, loopback_bytes, make_model, model_files, run_timed,
+                    warm)
+from peers import bench_peers, plot_peers, print_peers  # noqa: E402
+from sweep import bench_sweep, print_sweep  # noqa: E402
 
 def bench_iperf3(runs, seconds):
     out = []
@@ -197,32 +81,16 @@ def bench_iperf3(runs, seconds):
 
 
 def bench_nginx(runs, root, files, work):
-    prefix = os.path.join(work, "nginx")
-    os.makedirs(prefix, exist_ok=True)
-    port = free_port()
-    here = os.path.dirname(os.path.abspath(__file__))
-    conf = open(os.path.join(here, "nginx.conf.in")).read()
-    conf = conf.replace("@PREFIX@", prefix).replace("@PORT@", str(port)).replace("@ROOT@", root)
-    conf_path = os.path.join(prefix, "nginx.conf")
-    open(conf_path, "w").write(conf)
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    proc = subprocess.Popen([nginx, "-p", prefix, "-c", conf_path],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_port(port)
+    with Nginx(root, work) as web:
         total = sum(os.path.getsize(f) for f in files)
         cmd = ["curl", "-s", "--fail"]
         for f in files:
-            cmd += ["-o", "/dev/null",
-                    "http://127.0.0.1:%d/%s" % (port, os.path.relpath(f, root))]
+            cmd += ["-o", "/dev/null", web.url(root, f)]
         rates = []
         for _ in range(runs):
             wall, _, _ = run_timed(cmd)
             rates.append(total / wall / GB)
         return statistics.median(rates)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def bench_tls(a, build, models, big, work, res):
@@ -304,13 +172,20 @@ def main():
     ap.add_argument("--world", type=int, default=8)
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes, one run: checks the script works")
-    ap.add_argument("--phases", choices=("all", "tls"), default="all",
+    ap.add_argument("--phases", choices=("all", "tls", "peers", "sweep"), default="all",
                     help="tls: only the TLS rows (9.), with their own "
-                         "plaintext baseline")
+                         "plaintext baseline; peers: only the peer table (10.); "
+                         "sweep: only the connections x streams sweep (11.)")
+    ap.add_argument("--venv", default=None,
+                    help="the Python venv of the peers (default BUILD/python-venv; "
+                         "made and completed from PyPI when needed)")
+    ap.add_argument("--sweep-connections", default="1,2,4")
+    ap.add_argument("--sweep-streams", default="2,4,8")
     a = ap.parse_args()
     if a.smoke:
         a.size_gib, a.runs, a.clients, a.multi_size_mib = 0.0625, 1, 4, 32
         a.many_tensors = 10000
+        a.sweep_connections, a.sweep_streams = "1,2", "2,4"
     build = os.path.abspath(a.build)
     out = os.path.abspath(a.out or os.path.join(build, "bench" + ("-smoke" if a.smoke else "")))
     work = os.path.join(out, "work")
@@ -331,6 +206,13 @@ def main():
     if a.phases == "tls":
         warm(big_files)
         bench_tls(a, build, models, big, work, res)
+        return finish(res, out, a.smoke)
+    if a.phases == "peers":
+        bench_peers(a, build, out, models, big, work, res)
+        return finish(res, out, a.smoke)
+    if a.phases == "sweep":
+        warm(big_files)
+        bench_sweep(a, build, models, big, work, res)
         return finish(res, out, a.smoke)
     make_model(tools, os.path.join(models, multi), a.multi_size_mib)
     make_model(tools, os.path.join(models, many), 8, shards=1, tensors=a.many_tensors)
@@ -472,6 +354,10 @@ def main():
     res["multi_vs_one"] = res["multi_aggregate_gbps"] / res["multi_one_client_gbps"]
     print("TLS ...", flush=True)
     bench_tls(a, build, models, big, work, res)
+    print("sweep ...", flush=True)
+    bench_sweep(a, build, models, big, work, res)
+    print("peers ...", flush=True)
+    bench_peers(a, build, out, models, big, work, res)
     return finish(res, out, a.smoke)
 
 
@@ -480,7 +366,13 @@ def finish(res, out, smoke):
     status: 1 when a daemon did not exit 0 on SIGTERM or a run stalled."""
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump({k: (None if v == float("inf") else v) for k, v in res.items()}, f, indent=2)
-    print_table(res)
+    if "load_gbps" in res or "tls_load_gbps" in res:
+        print_table(res)
+    if "sweep" in res:
+        print_sweep(res)
+    if "peers_weightctl" in res:
+        print_peers(res)
+        plot_peers(res, out)
     if "load_gbps" in res:
         plot(res, out)
     rc = 0
