@@ -20,6 +20,7 @@
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_models.h"
+#include "wire/selection.h"
 #include "weightserver/v1/weightserver.grpc.pb.h"
 
 namespace weightserver {
@@ -116,12 +117,7 @@ class LimitsTest : public ::testing::Test {
     r.set_model("cols");
     v1::TensorRequest* t = r.add_tensors();
     t->set_name("w");
-    v1::Range* rows = t->add_selection()->add_ranges();
-    rows->set_start(0);
-    rows->set_stop(kRows);
-    v1::Range* cols = t->add_selection()->add_ranges();
-    cols->set_start(begin);
-    cols->set_stop(end);
+    wire::SelectionToProto({{}, {{begin, end}}}, t);
     s->reader = stub_->Fetch(&s->context, r);
     return s;
   }
