@@ -5,6 +5,7 @@
 # of a process from /proc, the models ws_make_model writes, a weightserver
 # daemon and an nginx on loopback. Plain functions and two small classes;
 # nothing here is thread-safe unless it says so.
+import json
 import os
 import re
 import shutil
@@ -85,6 +86,13 @@ def run_timed(cmd, timeout=None):
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError("%s failed: %s" % (" ".join(cmd), err.strip()))
     return wall, usage.ru_utime + usage.ru_stime, out
+
+
+def model_tensor_bytes(ctl, addr, model):
+    """The model's tensor bytes, as the server lists them (weightctl inspect)."""
+    out = subprocess.run([ctl, "--server", addr, "inspect", model, "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    return sum(t["length"] for t in json.loads(out)["tensors"])
 
 
 def model_files(d):

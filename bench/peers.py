@@ -32,7 +32,7 @@ import shutil
 import statistics
 import subprocess
 
-from common import GB, Nginx, Server, model_files, run_timed, warm
+from common import GB, Nginx, Server, model_files, model_tensor_bytes, run_timed, warm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER_LOAD = os.path.join(HERE, "peer_load.py")
@@ -120,9 +120,7 @@ def bench_peers(a, build, out, models, big, work, res):
     server = Server(os.path.join(build, "server", "weightserver"), models,
                     os.path.join(work, "server-peers.log"))
     try:
-        tensor_bytes = sum(t["length"] for t in json.loads(subprocess.run(
-            [ctl, "--server", server.addr, "inspect", big, "--json"],
-            capture_output=True, text=True, check=True).stdout)["tensors"])
+        tensor_bytes = model_tensor_bytes(ctl, server.addr, big)
         tz = tensorizer_file(py, out, big, files, tensor_bytes)
         warm(files + [tz])
         with Nginx(out, work) as web:

@@ -8,13 +8,11 @@
 # after), as the main load row measures them. The grid's points are
 # alternated within each round, so the machine's noise is shared; medians
 # over --runs.
-import json
 import os
 import re
 import statistics
-import subprocess
 
-from common import GB, Server, cpu_seconds, run_timed
+from common import GB, Server, cpu_seconds, model_tensor_bytes, run_timed
 
 
 def parse_list(text):
@@ -29,9 +27,7 @@ def bench_sweep(a, build, models, big, work, res):
     server = Server(os.path.join(build, "server", "weightserver"), models,
                     os.path.join(work, "server-sweep.log"))
     try:
-        tensor_bytes = sum(t["length"] for t in json.loads(subprocess.run(
-            [ctl, "--server", server.addr, "inspect", big, "--json"],
-            capture_output=True, text=True, check=True).stdout)["tensors"])
+        tensor_bytes = model_tensor_bytes(ctl, server.addr, big)
         cmd = {p: [ctl, "--server", server.addr, "--connections", str(p[0]),
                    "--streams", str(p[1]), "load", big] for p in grid}
         run_timed(cmd[grid[-1]])  # Warm-up: the server's pools.
