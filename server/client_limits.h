@@ -61,7 +61,7 @@ struct LimitStats {
   uint64_t paced_writes = 0;
   uint64_t paced_bytes = 0;
   absl::Duration pacing_wait;
-  // Clients with a stream running or a bucket in debt now.
+  // Clients with a stream running, or whose bucket is not full again yet.
   size_t clients = 0;
 };
 

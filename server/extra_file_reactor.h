@@ -17,7 +17,9 @@
 // small and usually in the page cache. Writes are paced by the client's
 // limits like Fetch's (client_limits.h, write_pacer.h).
 //
-// Thread-safety: gRPC serializes a reactor's callbacks.
+// Thread-safety: gRPC serializes a reactor's callbacks; a pacing timer's
+// callback runs on another gRPC thread, but only while no write is in flight
+// and the stream has not ended (OnCancel only cancels the timer).
 #ifndef WEIGHTSERVER_SERVER_EXTRA_FILE_REACTOR_H_
 #define WEIGHTSERVER_SERVER_EXTRA_FILE_REACTOR_H_
 

@@ -24,8 +24,9 @@
 // payload's bytes from the client's limits (client_limits.h); when a bucket
 // is in debt the write starts after a timer (write_pacer.h), off every
 // thread, and the stall clock starts only with the write: a paced stream is
-// not stalled. The reactor deletes itself
-// after OnDone and after every fill and wait it started has come back.
+// not stalled (a paced write that holds a pool buffer still counts for the
+// busy timeout, stall_watchdog.h). The reactor deletes itself after OnDone
+// and after every fill, wait and pacing timer it started has come back.
 //
 // Thread-safety: gRPC callbacks and fill completions may run on any thread;
 // the scheduler's state is guarded by its mutex.
