@@ -52,6 +52,9 @@ EXCLUDE='^(interop|bench|examples|fuzz|python)\.'
 # allocation (it must get nullptr, not an abort).
 export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# Leaks inside Debian's libraries we do not own (scripts/lsan.supp says which
+# and why).
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 export TSAN_OPTIONS="allocator_may_return_null=1:halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
 
 configure() {  # DIR SANITIZER [cmake args]
