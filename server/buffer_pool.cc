@@ -4,18 +4,13 @@
 #include "server/buffer_pool.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
+
+#include "util/clock.h"
 
 namespace weightserver::server {
 namespace {
 constexpr size_t kAlignment = 4096;
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 size_t ClassCount(size_t max_buffer_bytes, size_t min_class) {
   size_t n = 1;
@@ -114,7 +109,7 @@ bool BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback,
     // TryAcquire succeeds exactly when the buffers in use leave room for
     // this class (free buffers of other classes can be given back).
     if (allocation_failed_ || bytes_in_use_ + size > capacity_bytes_) {
-      if (under_share && starved_since_ns_ == 0) starved_since_ns_ = NowNs();
+      if (under_share && starved_since_ns_ == 0) starved_since_ns_ = SteadyNowNs();
       waiters_.push_back(std::move(callback));
       return true;
     }

@@ -4,19 +4,13 @@
 #include "server/stall_watchdog.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include <grpcpp/server_context.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace weightserver::server {
-
-int64_t StallWatch::NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 void StallWatch::Detach() {
   RecursiveMutexLock lock(&mu_);
@@ -117,7 +111,7 @@ void StallWatchdog::Check() {
     std::erase_if(watches_, [](const auto& w) { return w->detached(); });
     watches = watches_;
   }
-  const int64_t now = StallWatch::NowNs();
+  const int64_t now = SteadyNowNs();
   if (Finite(timeout_)) {
     const int64_t deadline = now - absl::ToInt64Nanoseconds(timeout_);
     for (const auto& w : watches) {

@@ -35,6 +35,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "server/buffer_pool.h"
+#include "util/clock.h"
 #include "util/mutex.h"
 #include "absl/time/time.h"
 
@@ -49,25 +50,24 @@ class StallWatch {
   // `pooled`: the write's payload is a pool buffer.
   void WriteStarted(bool pooled = false) {
     write_pooled_.store(pooled);
-    write_started_ns_.store(NowNs());
+    write_started_ns_.store(SteadyNowNs());
   }
   void WriteDone() { write_started_ns_.store(0); }
   // The stream waits for a pool buffer / got one.
-  void WaitStarted() { wait_started_ns_.store(NowNs()); }
+  void WaitStarted() { wait_started_ns_.store(SteadyNowNs()); }
   void WaitDone() { wait_started_ns_.store(0); }
   // A write holding a pool buffer waits for its client's bandwidth tokens
   // (client_limits.h) / has started or ended. Not a stall: the timeout
   // ignores it. But the buffer is held: when a stream under its fair share
   // starves, the busy timeout cuts it like a pooled write in flight, so a
   // capped client cannot keep the pool at its own pace.
-  void PacedHoldStarted() { paced_started_ns_.store(NowNs()); }
+  void PacedHoldStarted() { paced_started_ns_.store(SteadyNowNs()); }
   void PacedHoldDone() { paced_started_ns_.store(0); }
   // The stream is done: never cancel it (its context is about to go).
   void Detach();
 
  private:
   friend class StallWatchdog;
-  static int64_t NowNs();
   // Cancels the call when a write has been in flight, or a wait for a
   // buffer has lasted, since before `deadline_ns`; true when it did.
   bool CancelIfStalledSince(int64_t deadline_ns);

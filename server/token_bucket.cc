@@ -4,21 +4,16 @@
 #include "server/token_bucket.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
-namespace weightserver::server {
+#include "util/clock.h"
 
-int64_t TokenBucket::SteadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+namespace weightserver::server {
 
 TokenBucket::TokenBucket(double rate, double burst, Clock clock)
     : rate_(rate),
       burst_(burst),
-      clock_(clock ? std::move(clock) : Clock(&TokenBucket::SteadyNowNs)) {
+      clock_(clock ? std::move(clock) : Clock(&SteadyNowNs)) {
   MutexLock lock(&mu_);
   tokens_ = burst_;
   last_ns_ = clock_();

@@ -31,7 +31,7 @@ namespace weightserver::server {
 
 class TokenBucket {
  public:
-  // Monotonic nanoseconds (default: std::chrono::steady_clock).
+  // Monotonic nanoseconds (default: SteadyNowNs, util/clock.h).
   using Clock = std::function<int64_t()>;
 
   // A full bucket. `rate` (bytes per second) and `burst` (bytes) must be
@@ -49,9 +49,6 @@ class TokenBucket {
 
   double rate() const { return rate_; }
   double burst() const { return burst_; }
-
-  // The default clock: steady_clock in nanoseconds.
-  static int64_t SteadyNowNs();
 
  private:
   void Refill() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
