@@ -30,24 +30,24 @@ SYSTEM='^(linux-vdso|ld-linux|libc|libm|libdl|libpthread|librt|libresolv|libcuda
 cmake --build "$BUILD" --target weightserver weightctl ws_make_model gpu_test >/dev/null
 ldd "$BUILD/tests/gpu/gpu_test" | grep -q libcudart ||
   { echo "bundle.sh: $BUILD was configured without the CUDA toolkit" >&2; exit 1; }
+# Copies the shared libraries FILE loads into $OUT/lib, but $SYSTEM's.
+copy_libs() {
+  ldd "$1" | awk '$3 ~ /^\// { print $1, $3 }' | while read -r name path; do
+    [[ $name =~ $SYSTEM ]] && continue
+    [ -e "$OUT/lib/$name" ] || cp -L "$path" "$OUT/lib/$name"
+  done
+}
 rm -rf "$OUT"
 mkdir -p "$OUT/lib"
 for b in "${BINS[@]}"; do
   mkdir -p "$OUT/$(dirname "$b")"
   cp "$BUILD/$b" "$OUT/$b"
   strip --strip-debug "$OUT/$b"
-  ldd "$BUILD/$b" | awk '$3 ~ /^\// { print $1, $3 }' | while read -r name path; do
-    [[ $name =~ $SYSTEM ]] && continue
-    [ -e "$OUT/lib/$name" ] || cp -L "$path" "$OUT/lib/$name"
-  done
+  copy_libs "$BUILD/$b"
 done
 if [ -n "${WS_BUNDLE_WHEEL:-}" ]; then
   mkdir -p "$OUT/python"
   python3 -m zipfile -e "$WS_BUNDLE_WHEEL" "$OUT/python"
-  ldd "$OUT"/python/weightserver/_core*.so | awk '$3 ~ /^\// { print $1, $3 }' |
-    while read -r name path; do
-      [[ $name =~ $SYSTEM ]] && continue
-      [ -e "$OUT/lib/$name" ] || cp -L "$path" "$OUT/lib/$name"
-    done
+  copy_libs "$(ls "$OUT"/python/weightserver/_core*.so)"
 fi
 echo "bundle.sh: $(du -sh "$OUT" | cut -f1) in $OUT ($(ls "$OUT/lib" | wc -l) libraries)"
