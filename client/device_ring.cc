@@ -13,13 +13,14 @@ namespace weightserver::client {
 
 absl::StatusOr<std::unique_ptr<DeviceRing>> DeviceRing::Create(
     DeviceCopier* copier, size_t slot_bytes,
-    std::vector<DeviceTarget> targets) {
+    std::vector<DeviceTarget> targets, CopiedCallback on_copied) {
   if (copier == nullptr || copier->slots() <= 0 || slot_bytes == 0) {
     return absl::InvalidArgumentError(
         "device ring: needs a copier with at least one slot and slot_bytes > 0");
   }
   std::unique_ptr<DeviceRing> ring(
-      new DeviceRing(copier, slot_bytes, std::move(targets)));
+      new DeviceRing(copier, slot_bytes, std::move(targets),
+                     std::move(on_copied)));
   for (int s = 0; s < copier->slots(); ++s) {
     absl::StatusOr<void*> p = copier->AllocPinned(slot_bytes);
     if (!p.ok()) {
@@ -35,11 +36,14 @@ absl::StatusOr<std::unique_ptr<DeviceRing>> DeviceRing::Create(
 }
 
 DeviceRing::DeviceRing(DeviceCopier* copier, size_t slot_bytes,
-                       std::vector<DeviceTarget> targets)
+                       std::vector<DeviceTarget> targets,
+                       CopiedCallback on_copied)
     : copier_(copier),
       slot_bytes_(slot_bytes),
       targets_(std::move(targets)),
-      state_(copier->slots(), SlotState::kFree) {}
+      on_copied_(std::move(on_copied)),
+      state_(copier->slots(), SlotState::kFree),
+      copies_(copier->slots()) {}
 
 DeviceRing::~DeviceRing() {
   MutexLock lock(&mu_);
@@ -86,6 +90,13 @@ absl::Status DeviceRing::WaitSlotUnlocked(int s) {
   return done;
 }
 
+void DeviceRing::Copied(int s) {
+  if (on_copied_) {
+    const Copy& c = copies_[s];
+    on_copied_(c.item, c.offset, c.size);
+  }
+}
+
 absl::StatusOr<std::byte*> DeviceRing::Acquire(size_t item, uint64_t offset,
                                                uint64_t size) {
   if (absl::Status s = CheckRange(item, offset, size); !s.ok()) return s;
@@ -108,6 +119,7 @@ absl::StatusOr<std::byte*> DeviceRing::Acquire(size_t item, uint64_t offset,
         Fail(WithContext("copy to device", done));
         return error_;
       }
+      Copied(s);
       return pinned_[s];
     }
     freed_.Wait(&mu_);  // Every slot is being filled by another worker.
@@ -133,6 +145,7 @@ absl::Status DeviceRing::Commit(size_t item, uint64_t offset, uint64_t size,
     return status;
   }
   state_[s] = SlotState::kInFlight;
+  copies_[s] = Copy{item, offset, size};
   in_flight_.push_back(s);
   freed_.Signal();
   return error_;
@@ -153,7 +166,9 @@ absl::Status DeviceRing::Finish() {
     in_flight_.pop_front();
     absl::Status done = copier_->WaitSlot(s);
     state_[s] = SlotState::kFree;
-    if (!done.ok()) {
+    if (done.ok()) {
+      Copied(s);
+    } else {
       Fail(absl::Status(done.code(),
                         absl::StrCat("copy to device: ", done.message())));
     }

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -45,6 +46,12 @@ struct DeviceTarget {
   uint64_t size = 0;
 };
 
+// Told that bytes [offset, offset + size) of item `item` are on the device
+// (their copy completed); called with the ring's lock held, so it must be
+// quick and must not call the ring.
+using CopiedCallback =
+    std::function<void(size_t item, uint64_t offset, uint64_t size)>;
+
 class DeviceRing final : public FetchSink {
  public:
   // Allocates the pinned slots. Errors: INVALID_ARGUMENT for no slots or
@@ -52,7 +59,7 @@ class DeviceRing final : public FetchSink {
   // allocated.
   static absl::StatusOr<std::unique_ptr<DeviceRing>> Create(
       DeviceCopier* copier, size_t slot_bytes,
-      std::vector<DeviceTarget> targets);
+      std::vector<DeviceTarget> targets, CopiedCallback on_copied = nullptr);
   ~DeviceRing() override;
   DeviceRing(const DeviceRing&) = delete;
   DeviceRing& operator=(const DeviceRing&) = delete;
@@ -73,23 +80,33 @@ class DeviceRing final : public FetchSink {
 
  private:
   enum class SlotState { kFree, kHeld, kInFlight };
+  // What slot s's copy carries, for on_copied_.
+  struct Copy {
+    size_t item = 0;
+    uint64_t offset = 0;
+    uint64_t size = 0;
+  };
   DeviceRing(DeviceCopier* copier, size_t slot_bytes,
-             std::vector<DeviceTarget> targets);
+             std::vector<DeviceTarget> targets, CopiedCallback on_copied);
   absl::Status CheckRange(size_t item, uint64_t offset, uint64_t size) const;
   int SlotOf(const std::byte* bytes) const;
   void Fail(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits for slot `s`'s copy with mu_ released meanwhile.
   absl::Status WaitSlotUnlocked(int s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Slot s's copy completed: tells on_copied_.
+  void Copied(int s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   DeviceCopier* const copier_;
   const size_t slot_bytes_;
   const std::vector<DeviceTarget> targets_;
   std::vector<std::byte*> pinned_;  // One per slot; fixed after Create.
+  const CopiedCallback on_copied_;
 
   Mutex mu_;
   CondVar freed_;  // A slot became free, or in flight.
   std::vector<SlotState> state_ ABSL_GUARDED_BY(mu_);
   std::deque<int> in_flight_ ABSL_GUARDED_BY(mu_);  // Oldest copy first.
+  std::vector<Copy> copies_ ABSL_GUARDED_BY(mu_);  // Of each in-flight slot.
   absl::Status error_ ABSL_GUARDED_BY(mu_);
 };
 

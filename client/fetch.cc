@@ -4,8 +4,8 @@
 //
 // The plan's outputs are cut into pieces (an output larger than split_bytes
 // becomes several), the pieces are dealt to `streams` workers by size, and
-// each worker runs Fetch calls over its pieces (at most max_entries_per_call
-// in one call). Every chunk is checked: it must belong to an open piece and
+// each worker runs Fetch calls over its pieces, in plan order (at most
+// max_entries_per_call in one call). Every chunk is checked: it must belong to an open piece and
 // continue it exactly; the sink gives the bytes it lands in, and its CRC32C
 // must match them there. A worker whose stream breaks (or that sees a bad
 // CRC, or a chunk it did not ask for: the CRC does not cover the header)
@@ -294,6 +294,14 @@ absl::Status Client::Fetch(const ModelInfo& model, const LoadPlan& plan,
     size_t w = std::min_element(load.begin(), load.end()) - load.begin();
     dealt[w].push_back(p);
     load[w] += p.end - p.next;
+  }
+  // Each stream then runs its pieces in plan order: the streams' loads stay
+  // as balanced, and outputs complete roughly in plan (file) order, which is
+  // what a consumer of early outputs (pending_load.h) waits on.
+  for (std::vector<Piece>& w : dealt) {
+    std::sort(w.begin(), w.end(), [](const Piece& a, const Piece& b) {
+      return a.index != b.index ? a.index < b.index : a.next < b.next;
+    });
   }
   const std::vector<std::shared_ptr<grpc::Channel>>& channels =
       channels_->fetch;

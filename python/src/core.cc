@@ -7,7 +7,8 @@
 // C++ client lacks.
 //
 // Memory: a load returns a Table that owns one block (the C++ TensorTable's
-// arena); Table.numpy / Table.torch give output i as a 1-D uint8 view of output i whose
+// arena); start_load returns a PendingLoad whose Table fills as wait(i)
+// says; Table.numpy / Table.torch give output i as a 1-D uint8 view of output i whose
 // owner keeps the block alive, so numpy and torch (DLPack) views never copy.
 // The GIL is released while bytes move. A failed call raises
 // weightserver.WeightserverError with the gRPC code's name in .code.
@@ -17,6 +18,7 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/unique_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
@@ -32,6 +34,7 @@
 #include "weightserver/client/client.h"
 #include "weightserver/client/device.h"
 #include "weightserver/client/load_plan.h"
+#include "weightserver/client/pending_load.h"
 #include "weightserver/client/selection.h"
 #include "weightserver/client/tensor_table.h"
 #include "weightserver/client/uri.h"
@@ -85,10 +88,29 @@ PySelection FromSelection(const wc::Selection& s) {
   return py;
 }
 
-// A loaded table, shared with every array view of it.
+// A loaded table (or one being filled), shared with every array view of it.
 struct Table {
-  wc::TensorTable table;
-  int device = -1;  // CUDA device index, -1 for host memory.
+  explicit Table(const wc::TensorTable& t, int device_index)
+      : views(t.tensors()), owner(t.memory_owner()), device(device_index) {}
+  std::vector<wc::TensorView> views;
+  std::shared_ptr<void> owner;  // The memory the views are in.
+  int device = -1;              // CUDA device index, -1 for host memory.
+};
+
+// A load running in the background (pending_load.h); output i of `table`
+// holds its bytes once wait(i) returned.
+struct Pending {
+  std::unique_ptr<wc::PendingLoad> load;
+  std::shared_ptr<Table> table;
+
+  void Wait(size_t i) {
+    nb::gil_scoped_release unlocked;
+    Check(load->WaitFor(i));
+  }
+  void WaitAll() {
+    nb::gil_scoped_release unlocked;
+    Check(load->Wait());
+  }
 };
 
 class PyClient {
@@ -146,24 +168,47 @@ class PyClient {
       const wc::ModelInfo& model,
       const std::vector<std::pair<std::string, PySelection>>& items,
       int device) const {
-    std::vector<wc::TensorSlice> wanted;
-    wanted.reserve(items.size());
-    for (const auto& [name, sel] : items) wanted.push_back({name, ToSelection(sel)});
-    auto out = std::make_shared<Table>();
-    out->device = device;
+    std::vector<wc::TensorSlice> wanted = Wanted(items);
     nb::gil_scoped_release unlocked;
     wc::LoadPlan plan = Take(wc::PlanLoad(model, wanted));
     if (device < 0) {
-      out->table = Take(wc::LoadToHost(*client_, model, plan));
-    } else {
-      std::shared_ptr<wc::DeviceCopier> copier =
-          Take(wc::OpenCudaCopier(device, wc::DeviceOptions{}));
-      out->table = Take(wc::LoadToDevice(*client_, model, plan, copier));
+      return std::make_shared<Table>(
+          Take(wc::LoadToHost(*client_, model, plan)), device);
     }
+    std::shared_ptr<wc::DeviceCopier> copier =
+        Take(wc::OpenCudaCopier(device, wc::DeviceOptions{}));
+    return std::make_shared<Table>(
+        Take(wc::LoadToDevice(*client_, model, plan, copier)), device);
+  }
+
+  // Starts loading `items` in the background (see Load); each output may be
+  // used once Pending.wait(i) returned. The Client must outlive it (the
+  // binding keeps it alive).
+  std::unique_ptr<Pending> StartLoad(
+      const wc::ModelInfo& model,
+      const std::vector<std::pair<std::string, PySelection>>& items,
+      int device) const {
+    std::vector<wc::TensorSlice> wanted = Wanted(items);
+    if (wanted.empty()) return nullptr;
+    auto out = std::make_unique<Pending>();
+    nb::gil_scoped_release unlocked;
+    std::shared_ptr<wc::DeviceCopier> copier;
+    if (device >= 0) copier = Take(wc::OpenCudaCopier(device, wc::DeviceOptions{}));
+    out->load = Take(wc::PendingLoad::Start(*client_, model, std::move(wanted),
+                                            std::move(copier)));
+    out->table = std::make_shared<Table>(out->load->table(), device);
     return out;
   }
 
  private:
+  static std::vector<wc::TensorSlice> Wanted(
+      const std::vector<std::pair<std::string, PySelection>>& items) {
+    std::vector<wc::TensorSlice> wanted;
+    wanted.reserve(items.size());
+    for (const auto& [name, sel] : items) wanted.push_back({name, ToSelection(sel)});
+    return wanted;
+  }
+
   std::unique_ptr<wc::Client> client_;
   std::string target_;
 };
@@ -173,8 +218,8 @@ class PyClient {
 // reference to the table: the block lives as long as any view of it.
 template <typename Framework>
 nb::object ArrayOf(std::shared_ptr<Table> t, size_t i) {
-  if (i >= t->table.tensors().size()) throw nb::index_error("no such output");
-  const wc::TensorView& v = t->table.tensors()[i];
+  if (i >= t->views.size()) throw nb::index_error("no such output");
+  const wc::TensorView& v = t->views[i];
   auto* keep = new std::shared_ptr<Table>(t);
   nb::capsule owner(keep, [](void* p) noexcept {
     delete static_cast<std::shared_ptr<Table>*>(p);
@@ -241,16 +286,30 @@ NB_MODULE(_core, m) {
       .def_ro("error", &fmt::ModelSummary::error);
 
   nb::class_<Table>(m, "Table")
-      .def("__len__", [](const Table& t) { return t.table.tensors().size(); })
-      .def("name", [](const Table& t, size_t i) { return t.table.tensors().at(i).name; })
-      .def("dtype", [](const Table& t, size_t i) { return t.table.tensors().at(i).dtype; })
-      .def("shape", [](const Table& t, size_t i) { return t.table.tensors().at(i).shape; })
-      .def_prop_ro("total_bytes", [](const Table& t) { return t.table.total_bytes(); })
+      .def("__len__", [](const Table& t) { return t.views.size(); })
+      .def("name", [](const Table& t, size_t i) { return t.views.at(i).name; })
+      .def("dtype", [](const Table& t, size_t i) { return t.views.at(i).dtype; })
+      .def("shape", [](const Table& t, size_t i) { return t.views.at(i).shape; })
+      .def_prop_ro("total_bytes", [](const Table& t) {
+        uint64_t n = 0;
+        for (const wc::TensorView& v : t.views) n += v.size;
+        return n;
+      })
       .def_prop_ro("device", [](const Table& t) { return t.device; })
       .def_static("numpy", &ArrayOf<nb::numpy>, "table"_a, "i"_a,
                   "Output i as a 1-D uint8 numpy array viewing the table's memory.")
       .def_static("torch", &ArrayOf<nb::pytorch>, "table"_a, "i"_a,
                   "Output i as a 1-D uint8 torch tensor viewing the table's memory.");
+
+  nb::class_<Pending>(m, "PendingLoad")
+      .def_ro("table", &Pending::table)
+      .def("wait", &Pending::Wait, "i"_a,
+           "Blocks (GIL released) until output i is in place; raises the "
+           "load's error if it failed first.")
+      .def("wait_all", &Pending::WaitAll,
+           "Blocks until the fetch ended; raises its error.")
+      .def("done", [](const Pending& p) { return p.load->done(); })
+      .def("cancel", [](Pending& p) { p.load->Cancel(); });
 
   nb::class_<PyClient>(m, "Client")
       .def(nb::init<const std::string&, int, int, uint32_t, double,
@@ -267,7 +326,10 @@ NB_MODULE(_core, m) {
       .def("get_model", &PyClient::GetModel, "name"_a, "revision"_a = "")
       .def("read_file", &PyClient::ReadFile, "model"_a, "name"_a)
       .def("download_extra_files", &PyClient::DownloadExtraFiles, "model"_a, "dir"_a)
-      .def("load", &PyClient::Load, "model"_a, "items"_a, "device"_a = -1);
+      .def("load", &PyClient::Load, "model"_a, "items"_a, "device"_a = -1)
+      .def("start_load", &PyClient::StartLoad, "model"_a, "items"_a,
+           "device"_a = -1, nb::keep_alive<0, 1>(),
+           "Starts a load in the background: a PendingLoad (None for no items).");
 
   m.def("tune_malloc", [] {
     weightserver::TuneMallocForStreaming(weightserver::MallocUse::kClient);

@@ -11,6 +11,7 @@ import pytest
 from safetensors import safe_open as ref_open
 
 import weightserver as ws
+from conftest import Server
 
 
 def ref(server, model, file="model.safetensors", framework="np"):
@@ -154,19 +155,51 @@ def test_iter_tensors_yields_every_tensor_in_file_order_in_batches(server):
     with ws.safe_open(server.uri("big")) as f:
         order = f.offset_keys()
     seen = []
-    for name, t in ws.iter_tensors(server.uri("big"), batch_bytes=6 << 20):
-        seen.append(name)
-        assert t.shape == (1024, 1024)
-    assert seen == order
-    # Stopping early leaves no fetch behind (the generator joins it).
-    it = ws.iter_tensors(server.uri("big"), batch_bytes=6 << 20)
-    next(it)
-    it.close()
-    assert not [t for t in threading.enumerate() if t.name == "weightserver-prefetch"]
     with ref(server, "big") as r:
+        for name, t in ws.iter_tensors(server.uri("big"), batch_bytes=6 << 20):
+            seen.append(name)
+            assert t.shape == (1024, 1024)
+            np.testing.assert_array_equal(t, r.get_tensor(name))
+        assert seen == order
         got = dict(ws.iter_tensors(server.uri("big"), tensors=["t3", "t1"]))
         np.testing.assert_array_equal(got["t3"], r.get_tensor("t3"))
         np.testing.assert_array_equal(got["t1"], r.get_tensor("t1"))
+
+
+@pytest.fixture(scope="module")
+def paced_server(server):
+    """The same repository behind a server that sends 32 MiB/s in all: the
+    128 MiB of "big" take ~4 s."""
+    s = Server(server.repo, ["--max_bytes_per_second", str(32 << 20)])
+    yield s
+    s.stop()
+
+
+def test_iter_tensors_yields_a_tensor_before_its_batch_has_arrived(paced_server):
+    start = time.monotonic()
+    first = None
+    with ref(paced_server, "big") as r:
+        # One batch of the whole model: each tensor comes as its bytes do.
+        for name, t in ws.iter_tensors(paced_server.uri("big"), batch_bytes=1 << 30):
+            if first is None:
+                first = time.monotonic() - start
+            np.testing.assert_array_equal(t, r.get_tensor(name))
+    total = time.monotonic() - start
+    assert total > 2.0, "the server was not paced"
+    assert first < 0.4 * total, (first, total)
+
+
+def test_a_consumer_that_stops_early_stops_the_fetch(paced_server):
+    it = ws.iter_tensors(paced_server.uri("big"), batch_bytes=1 << 30)
+    name, t = next(it)
+    kept = t.copy()
+    start = time.monotonic()
+    it.close()  # Cancels the load and waits for its thread.
+    del it
+    assert time.monotonic() - start < 2.0  # The rest would take ~4 s.
+    np.testing.assert_array_equal(t, kept)  # A yielded view stays valid.
+    # The paced server is free again: a small load goes through at once.
+    assert ws.load(paced_server.uri("big"), tensors=["t0"])["t0"].shape == (1024, 1024)
 
 
 def test_errors_carry_the_grpc_code(server):

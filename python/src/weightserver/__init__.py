@@ -26,7 +26,6 @@ GIL is released while bytes move. Every failure raises
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -300,12 +299,15 @@ def iter_tensors(uri: str, framework: str = "np", device: Union[str, int] = "cpu
                  batch_bytes: int = 256 << 20,
                  streams: int = 4, connections: int = 2
                  ) -> Iterator[Tuple[str, Any]]:
-    """Yields (name, tensor) in file order, each once its bytes are verified.
+    """Yields (name, tensor) in file order, each as soon as its bytes are verified.
 
     Tensors are fetched in batches of about ``batch_bytes`` (a bigger tensor
-    is a batch of its own); the next batch is fetched while the current one
-    is consumed, so at most two batches are in flight beyond what the caller
-    keeps. Suits ``model.load_weights(iter_tensors(...))``.
+    is a batch of its own). Within a batch each tensor is yielded once its
+    own bytes are in place (for a GPU device: copied), while the rest of the
+    batch is still on the way; the next batch starts once the current one has
+    arrived, so at most two batches are in memory beyond what the caller
+    keeps. Suits ``model.load_weights(iter_tensors(...))``. A consumer that
+    stops early stops the fetch.
     """
     fw = _framework(framework)
     dev = _device(fw, device)
@@ -325,36 +327,26 @@ def iter_tensors(uri: str, framework: str = "np", device: Union[str, int] = "cpu
     if not batches[-1]:
         return
 
-    def fetch(items, out):
-        try:
-            out["table"] = m.client.load(m.info, items, dev)
-        except BaseException as e:  # Re-raised in the consumer.
-            out["error"] = e
-
-    def start(k):
-        out: Dict[str, Any] = {}
-        th = threading.Thread(target=fetch, args=(batches[k], out),
-                              name="weightserver-prefetch")
-        th.start()
-        return th, out
-
-    pending = start(0)
+    current = m.client.start_load(m.info, batches[0], dev)
+    following = None
     try:
         for k in range(len(batches)):
-            th, out = pending
-            th.join()
-            if "error" in out:
-                raise out["error"]
-            if k + 1 < len(batches):
-                pending = start(k + 1)
-            table = out.pop("table")
+            table = current.table
             for i in range(len(table)):
+                current.wait(i)  # GIL released; raises the load's error.
+                if following is None and k + 1 < len(batches) and current.done():
+                    following = m.client.start_load(m.info, batches[k + 1], dev)
                 yield table.name(i), _view(table, i, fw)
-            del table
+            current.wait_all()
+            if following is None and k + 1 < len(batches):
+                following = m.client.start_load(m.info, batches[k + 1], dev)
+            current, following = following, None
     finally:
-        # A consumer that stops early (or an error) still waits for the batch
-        # in flight, so no fetch outlives the generator.
-        pending[0].join()
+        # A consumer that stops early (or an error) stops what is in flight;
+        # the views already yielded keep their memory.
+        for p in (current, following):
+            if p is not None:
+                p.cancel()
 
 
 # -- the model's other files ----------------------------------------------------
