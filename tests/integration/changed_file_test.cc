@@ -115,7 +115,7 @@ TEST_P(ChangedFileTest, TruncatedWhileServedFailsThatStreamOnly) {
 // expects it) poisons the file; `ls` then says so, and the rest is served.
 TEST_P(ChangedFileTest, AModelPoisonedWhileServedIsListedWithWhy) {
   std::string path = repo_.path() + "/victim/model.safetensors";
-  auto victim = server_->repository().Find("victim");
+  auto victim = server_->repository()->Find("victim");
   ASSERT_NE(victim, nullptr);
   ASSERT_EQ(truncate(path.c_str(), 4096), 0);
   const volatile char* p =
@@ -156,7 +156,7 @@ TEST_P(ChangedFileTest, AModelChangedOnDiskIsListedWithWhy) {
     if (m.name == "victim") {
       seen = true;
       EXPECT_THAT(m.error, HasSubstr("modified in place while served (ctime"));
-      EXPECT_THAT(m.error, HasSubstr("not served until the daemon restarts"));
+      EXPECT_THAT(m.error, HasSubstr("not served until the repository is rescanned"));
       EXPECT_EQ(m.revision, "");
     } else {
       EXPECT_EQ(m.error, "") << m.name;
