@@ -41,6 +41,9 @@ class ChangedFileTest : public ::testing::TestWithParam<server::IoMode> {
     o.repo = repo_.path();
     o.listen = "127.0.0.1:0";
     o.service.io = GetParam();
+    // One catalog throughout: rescans are live_repository_test.cc's.
+    o.watch_repo = false;
+    o.rescan_interval = absl::ZeroDuration();
     auto s = server::Server::Start(o);
     if (!s.ok() && GetParam() == server::IoMode::kUring) {
       GTEST_SKIP() << "io_uring not available: " << s.status();
