@@ -11,11 +11,13 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 
 #include "weightserver/client/client.h"
 #include "weightserver/client/tensor_table.h"
+#include "cli/commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
@@ -253,6 +255,36 @@ TEST_F(LiveRepositoryTest, AHuggingFaceSnapshotIsReachedByItsCommit) {
   ASSERT_OK_AND_ASSIGN(client::ModelInfo c2, client_->GetModel("org/name", "c2"));
   EXPECT_EQ(c2.name, "org/name@c2");
   EXPECT_EQ(c2.revision, main.revision);
+}
+
+// `weightctl ls --watch` prints the models added and removed. The changes
+// land right after the first listing; the next four (a second apart) see
+// them.
+TEST_F(LiveRepositoryTest, LsWatchPrintsWhatChanged) {
+  Publish("a", {{"x", DType::kF32, {16}}});
+  StartServer(/*watch=*/false);
+  const std::string out_path = Path(".ls-out");
+  std::ofstream out(out_path);
+  std::ostringstream err;
+  std::thread ls([&] {
+    EXPECT_EQ(cli::RunWeightctl({"--server", server_->address(), "ls", "--watch",
+                                 "--interval", "1", "--count", "5"},
+                                cli::CliEnvironment{}, out, err),
+              0)
+        << err.str();
+  });
+  auto printed = [&] {
+    std::ifstream in(out_path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_TRUE(Eventually([&] { return printed().find("NAME") != std::string::npos; }));
+  Publish("b", {{"y", DType::kF32, {16}}});
+  fs::remove_all(Path("a"));
+  Rescan();
+  ls.join();
+  const std::string text = printed();
+  EXPECT_THAT(text, HasSubstr(" + b  revision "));
+  EXPECT_THAT(text, HasSubstr(" - a\n"));
 }
 
 TEST(LiveDaemonTest, SighupRescansNow) {
