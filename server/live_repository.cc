@@ -110,7 +110,7 @@ absl::StatusOr<std::unique_ptr<LiveRepository>> LiveRepository::Start(
       ModelRepository::Scan(options.repository);
   if (!repo.ok()) return repo.status();
   auto live = std::unique_ptr<LiveRepository>(
-      new LiveRepository(options, *std::move(repo), /*fixed=*/false));
+      new LiveRepository(options, *std::move(repo)));
   live->Publish(live->Snapshot(), absl::Now() - start);
   live->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (live->wake_fd_ < 0) {
@@ -121,18 +121,9 @@ absl::StatusOr<std::unique_ptr<LiveRepository>> LiveRepository::Start(
   return live;
 }
 
-std::unique_ptr<LiveRepository> LiveRepository::Fixed(
-    std::shared_ptr<const ModelRepository> repository) {
-  auto live = std::unique_ptr<LiveRepository>(new LiveRepository(
-      LiveRepositoryOptions{}, std::move(repository), /*fixed=*/true));
-  live->Publish(live->Snapshot(), absl::ZeroDuration());
-  return live;
-}
-
 LiveRepository::LiveRepository(LiveRepositoryOptions options,
-                               std::shared_ptr<const ModelRepository> initial,
-                               bool fixed)
-    : options_(std::move(options)), fixed_(fixed), current_(std::move(initial)) {}
+                               std::shared_ptr<const ModelRepository> initial)
+    : options_(std::move(options)), current_(std::move(initial)) {}
 
 LiveRepository::~LiveRepository() {
   stop_.store(true);
@@ -157,7 +148,6 @@ void LiveRepository::RequestRescan() {
 }
 
 absl::Status LiveRepository::RescanNow() {
-  if (fixed_) return absl::OkStatus();
   absl::MutexLock scan_lock(&scan_mu_);
   const absl::Time start = absl::Now();
   std::shared_ptr<const ModelRepository> previous = Snapshot();

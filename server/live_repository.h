@@ -84,10 +84,6 @@ class LiveRepository {
   // the rescan thread when any trigger but RequestRescan is on.
   static absl::StatusOr<std::unique_ptr<LiveRepository>> Start(
       const LiveRepositoryOptions& options);
-  // A catalog that never changes: RequestRescan and RescanNow rescan
-  // nothing. For tests of the service.
-  static std::unique_ptr<LiveRepository> Fixed(
-      std::shared_ptr<const ModelRepository> repository);
   LiveRepository(const LiveRepository&) = delete;
   LiveRepository& operator=(const LiveRepository&) = delete;
   // Stops and joins the rescan thread.
@@ -109,13 +105,12 @@ class LiveRepository {
 
  private:
   LiveRepository(LiveRepositoryOptions options,
-                 std::shared_ptr<const ModelRepository> initial, bool fixed);
+                 std::shared_ptr<const ModelRepository> initial);
   void Publish(std::shared_ptr<const ModelRepository> repo,
                absl::Duration took) ABSL_LOCKS_EXCLUDED(mu_);
   void Run();  // The rescan thread.
 
   const LiveRepositoryOptions options_;
-  const bool fixed_;
   absl::Mutex scan_mu_;  // Held for a whole scan: one at a time.
   mutable absl::Mutex mu_;
   std::shared_ptr<const ModelRepository> current_ ABSL_GUARDED_BY(mu_);
