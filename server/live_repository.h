@@ -94,6 +94,12 @@ class LiveRepository {
   std::shared_ptr<const ModelRepository> Snapshot() const
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Snapshot()->Find(name): the model named `name` now, or nullptr.
+  std::shared_ptr<const Model> Find(absl::string_view name) const
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    return Snapshot()->Find(name);
+  }
+
   // Asks the rescan thread for a rescan now and returns at once.
   void RequestRescan();
 

@@ -24,7 +24,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/live_repository.h"
 #include "server/model_repository.h"
 #include "server/tls_credentials.h"
 #include "server/weight_service.h"

@@ -280,8 +280,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
         absl::StrCat("Fetch: no model ", QuoteInput(request->model()))));
   }
   absl::StatusOr<FetchPlan> plan =
-      PlanFetch(repository_->Snapshot()->Find(request->model()), *request,
-                options_.limits);
+      PlanFetch(repository_->Find(request->model()), *request, options_.limits);
   if (!plan.ok()) return FailedFetchReactor(plan.status());
   // gRPC keeps the message for the life of the call; the plan lives as long.
   const uint64_t cost = raw->Length() + plan->MemoryBytes();
@@ -336,8 +335,7 @@ grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
     return FailedExtraFileReactor(absl::NotFoundError(
         absl::StrCat("ReadFile: no model ", QuoteInput(request->model()))));
   }
-  std::shared_ptr<const Model> model =
-      repository_->Snapshot()->Find(request->model());
+  std::shared_ptr<const Model> model = repository_->Find(request->model());
   if (absl::Status s = CheckRequestedModel(model.get(), request->model(),
                                            request->revision(), "ReadFile");
       !s.ok()) {
