@@ -8,13 +8,21 @@
 //   demo            4      291  256.0 MiB  ok
 //   broken          1        -          -  model.safetensors: InvalidOffset:
 //   ...
+//
+// `ls --watch` then lists again every --interval seconds and prints what
+// changed (model_diff.h), each line after the time, until interrupted (or
+// --count listings):
+//   21:04:05 + org/name  revision 3f2a9c0d1e2b4a5f
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cli/commands.h"
+#include "cli/model_diff.h"
 #include "cli/text.h"
 #include "nlohmann/json.hpp"
 #include "util/status_macros.h"
@@ -121,23 +129,47 @@ nlohmann::ordered_json ModelJson(const client::ModelInfo& model) {
 }  // namespace
 
 absl::Status RunLs(const Context& ctx, const ParsedArgs& args) {
+  ASSIGN_OR_RETURN(const int64_t interval, args.GetInt("interval", 2, 1, 86400));
+  ASSIGN_OR_RETURN(const int64_t count, args.GetInt("count", 0, 0, INT64_MAX));
+  if (!args.Has("watch") && (args.Has("interval") || args.Has("count"))) {
+    return UsageError("ls: --interval and --count go with --watch");
+  }
   ASSIGN_OR_RETURN(auto client, ctx.Connect());
   ASSIGN_OR_RETURN(std::vector<client::ModelSummary> models,
                    client->ListModels());
   if (models.empty()) {
     *ctx.out << "no models on " << ctx.server << "\n";
-    return absl::OkStatus();
+  } else {
+    Table table({"NAME", "FILES", "TENSORS", "SIZE", "STATUS"},
+                {false, true, true, true, false});
+    for (const client::ModelSummary& m : models) {
+      const bool ok = m.error.empty();
+      table.AddRow({m.name, absl::StrCat(m.file_count),
+                    ok ? absl::StrCat(m.tensor_count) : "-",
+                    ok ? HumanBytes(m.total_tensor_bytes) : "-",
+                    ok ? "ok" : m.error});
+    }
+    table.Print(*ctx.out);
   }
-  Table table({"NAME", "FILES", "TENSORS", "SIZE", "STATUS"},
-              {false, true, true, true, false});
-  for (const client::ModelSummary& m : models) {
-    const bool ok = m.error.empty();
-    table.AddRow({m.name, absl::StrCat(m.file_count),
-                  ok ? absl::StrCat(m.tensor_count) : "-",
-                  ok ? HumanBytes(m.total_tensor_bytes) : "-",
-                  ok ? "ok" : m.error});
+  if (!args.Has("watch")) return absl::OkStatus();
+  ctx.out->flush();
+  // A server that is briefly unreachable (restarting) is reported once per
+  // failed listing; the next listing compares with the last one that came.
+  for (int64_t i = 0; count == 0 || i < count; ++i) {
+    absl::SleepFor(absl::Seconds(interval));
+    absl::StatusOr<std::vector<client::ModelSummary>> now = client->ListModels();
+    const std::string time =
+        absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone());
+    if (!now.ok()) {
+      *ctx.err << time << " weightctl: ls: " << now.status().message() << "\n";
+      continue;
+    }
+    for (const std::string& line : DiffModels(models, *now)) {
+      *ctx.out << time << " " << line;
+    }
+    ctx.out->flush();
+    models = *std::move(now);
   }
-  table.Print(*ctx.out);
   return absl::OkStatus();
 }
 

@@ -85,7 +85,9 @@ bool IsUsageError(const absl::Status& status);
 // arguments (the command name excluded); counts are checked by the caller.
 // Errors: the client library's status, with what was being done prefixed.
 
-// ls: every model of the server, one line each, with a header.
+// ls [--watch [--interval SECONDS] [--count N]]: every model of the server,
+// one line each, with a header; with --watch, then every SECONDS (2) the
+// changes (model_diff.h), N times (0: until interrupted).
 absl::Status RunLs(const Context& ctx, const ParsedArgs& args);
 // inspect MODEL [--json]: the model's table of contents.
 absl::Status RunInspect(const Context& ctx, const ParsedArgs& args);

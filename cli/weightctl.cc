@@ -83,7 +83,24 @@ std::vector<FlagSpec> GlobalFlags() {
 
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
-      {"ls", "", "list the server's models", {}, 0, 0, &RunLs},
+      {"ls",
+       "[--watch [--interval SECONDS] [--count N]]",
+       "list the server's models",
+       {{.name = "watch",
+         .takes_value = false,
+         .value_name = "",
+         .help = "then list again every --interval and print what changed "
+                 "(+ added, - removed, ~ new revision, ! not servable), "
+                 "until interrupted"},
+        {.name = "interval",
+         .value_name = "SECONDS",
+         .help = "seconds between listings with --watch (default 2)"},
+        {.name = "count",
+         .value_name = "N",
+         .help = "stop after N listings with --watch (default 0: never)"}},
+       0,
+       0,
+       &RunLs},
       {"inspect",
        "MODEL [--json]",
        "show a model's table of contents",

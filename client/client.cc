@@ -99,6 +99,14 @@ absl::StatusOr<ModelInfo> Client::GetModel(absl::string_view name) const {
 absl::StatusOr<ModelInfo> Client::GetModel(absl::string_view name,
                                            absl::string_view revision) const {
   absl::StatusOr<ModelInfo> model = GetModel(name);
+  const bool other = model.ok() ? model->revision != revision
+                                : model.status().code() == absl::StatusCode::kNotFound;
+  if (!revision.empty() && other) {
+    // A snapshot served under its own name (ORG/NAME@COMMIT).
+    absl::StatusOr<ModelInfo> snapshot =
+        GetModel(absl::StrCat(name, "@", revision));
+    if (snapshot.ok()) return snapshot;
+  }
   if (model.ok() && !revision.empty() && model->revision != revision) {
     return absl::FailedPreconditionError(absl::StrCat(
         "model '", name, "' on ", target_, " is at revision ", model->revision,

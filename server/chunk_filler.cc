@@ -110,7 +110,7 @@ absl::Status CheckIdentity(const MappedFile& f) {
     return absl::DataLossError(absl::StrCat(
         f.path(), ": a page of the file could not be read while served (the "
         "file shrank, or its disk or network file system failed); it is not "
-        "served again until the daemon restarts"));
+        "served again until it is replaced and the repository rescanned"));
   }
   struct stat st;
   if (fstat(f.fd(), &st) != 0) return ErrnoStatus(errno, "fstat", f.path());
@@ -119,7 +119,13 @@ absl::Status CheckIdentity(const MappedFile& f) {
     return absl::DataLossError(absl::StrCat(f.path(), ": file changed size while served (was ",
                                             id.size, ", now ", st.st_size, ")"));
   }
-  if (const char* changed = ChangedTime(IdentityOf(st), id)) {
+  // Unlinking the file (a new version renamed over it, its model removed)
+  // changes its ctime only: the bytes mapped are still those of the
+  // revision the stream pinned, so the stream goes on.
+  const char* changed = ChangedTime(IdentityOf(st), id);
+  const bool unlinked =
+      st.st_nlink == 0 && changed != nullptr && std::string_view(changed) == "ctime";
+  if (changed != nullptr && !unlinked) {
     return absl::FailedPreconditionError(absl::StrCat(
         f.path(), ": file modified in place while served (", changed,
         " changed)"));

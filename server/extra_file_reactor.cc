@@ -79,8 +79,8 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   absl::Status Changed() const {
     return absl::FailedPreconditionError(absl::StrCat(
         Label(), " changed since the model was scanned (revision ",
-        model_->revision, "); the server serves the new version after a "
-        "restart"));
+        model_->revision, "); the server serves the new version after the "
+        "next rescan"));
   }
 
   absl::Status Open() {

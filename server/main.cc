@@ -6,9 +6,9 @@
 //
 // Prints "weightserver: listening on HOST:PORT" on stdout once it serves.
 // SIGINT / SIGTERM stop it: no new calls, running streams get
-// --grace_period to finish, then the process exits at once. SIGHUP, SIGUSR1
-// and SIGUSR2 are logged and ignored (SIGHUP will trigger a rescan of the
-// repository once it is live); SIGPIPE is ignored.
+// --grace_period to finish, then the process exits at once. SIGHUP rescans
+// the repository now (live_repository.h); SIGUSR1 and SIGUSR2 are logged and
+// ignored; SIGPIPE is ignored.
 #include <signal.h>
 #include <unistd.h>
 
@@ -27,6 +27,14 @@
 #include "weightserver/util/malloc_tuning.h"
 
 ABSL_FLAG(std::string, repo, "", "Directory of models (required).");
+ABSL_FLAG(absl::Duration, rescan_interval, absl::Seconds(60),
+          "Rescan --repo this often, besides the rescans that changes seen "
+          "by inotify and SIGHUP start (0: never).");
+ABSL_FLAG(bool, watch_repo, true,
+          "Watch --repo with inotify and rescan soon after a change.");
+ABSL_FLAG(bool, hf_cache, true,
+          "Serve top-level models--ORG--NAME directories of --repo as a "
+          "Hugging Face cache: ORG/NAME (refs/main) and ORG/NAME@COMMIT.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "HOST:PORT (port 0 picks a free one) or unix:PATH.");
 ABSL_FLAG(int, max_streams, 256, "Concurrent Fetch and ReadFile streams.");
@@ -144,6 +152,9 @@ int main(int argc, char** argv) {
   weightserver::server::ServerOptions options;
   options.repo = absl::GetFlag(FLAGS_repo);
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.rescan_interval = absl::GetFlag(FLAGS_rescan_interval);
+  options.watch_repo = absl::GetFlag(FLAGS_watch_repo);
+  options.hf_cache = absl::GetFlag(FLAGS_hf_cache);
   options.max_extra_file_bytes =
       absl::GetFlag(FLAGS_max_extra_file_bytes);
   options.service.max_streams = absl::GetFlag(FLAGS_max_streams);
@@ -187,9 +198,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   int servable = 0;
-  for (const auto& m : (*server)->repository().models()) servable += m->servable();
+  for (const auto& m : (*server)->repository()->models()) servable += m->servable();
   LOG(INFO) << "serving " << servable << " of "
-            << (*server)->repository().models().size() << " models from "
+            << (*server)->repository()->models().size() << " models from "
             << options.repo << "; reads: "
             << weightserver::server::IoModeName((*server)->service().io_mode())
             << ", memory budget " << options.service.max_inflight_bytes
@@ -224,6 +235,11 @@ int main(int argc, char** argv) {
     int sig = 0;
     while (sigwait(&handled_signals, &sig) == 0 && sig != SIGINT &&
            sig != SIGTERM) {
+      if (sig == SIGHUP) {
+        LOG(INFO) << "SIGHUP: rescanning " << options.repo;
+        (*server)->live_repository().RequestRescan();
+        continue;
+      }
       LOG(INFO) << "signal " << sig << " (" << strsignal(sig)
                 << "): ignored; SIGTERM or SIGINT stops the daemon";
     }

@@ -307,7 +307,7 @@ const ServedExtraFile* Model::FindExtraFile(absl::string_view name) const {
   return it != extra_files.end() && it->name == name ? &*it : nullptr;
 }
 
-std::shared_ptr<const Model> LoadModel(const std::string& root,
+std::shared_ptr<Model> LoadModel(const std::string& root,
                                        const std::string& dir,
                                        const std::string& name,
                                        std::vector<std::string> file_names,

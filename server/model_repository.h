@@ -30,6 +30,18 @@
 // a model (copy it to ".tmp-name", then rename it to "name"), and a model
 // half copied there must neither be served nor clutter the listing.
 //
+// A top-level directory named models--ORG--NAME is a Hugging Face hub cache
+// entry (hf_cache.h; RepositoryOptions::hf_cache): each of its snapshots is
+// served as "ORG/NAME@COMMIT", and the snapshot refs/main names also as
+// "ORG/NAME". Its files are symlinks into its blobs/, inside the root.
+//
+// Rescans (live_repository.h) pass the previous catalog: a model whose
+// directory holds the same entries with the same identities (device, inode,
+// size, mtime, ctime) as when it was loaded, and none of whose mappings is
+// poisoned, is taken over as it is (the same shared_ptr), without reading
+// or mapping anything again. Anything else is loaded anew, with a new
+// revision.
+//
 // Names from requests are only ever looked up in the catalog, never joined
 // into paths.
 //
@@ -92,6 +104,10 @@ struct Model {
   }
   // The extra file named `name`, or nullptr.
   const ServedExtraFile* FindExtraFile(absl::string_view name) const;
+
+  // What the scan saw of the model's directory: the name and identity of
+  // each of its entries (DirectoryKey). Equal keys: the model is unchanged.
+  std::string scan_key;
 };
 
 struct RepositoryOptions {
@@ -103,14 +119,20 @@ struct RepositoryOptions {
   uint64_t max_extra_file_bytes = 64 << 20;
   // Extra files served per model; the rest (by name) are skipped.
   size_t max_extra_files = 256;
+  // Serve top-level models--ORG--NAME directories as Hugging Face cache
+  // entries (hf_cache.h); false: as plain directories.
+  bool hf_cache = true;
 };
 
 class ModelRepository {
  public:
   // Scans `options.root`. Errors: NotFound / InvalidArgument when the root is
   // missing or not a directory; per-model problems land in Model::error.
+  // With `previous` (a catalog of the same root), its unchanged servable
+  // models are reused instead of loaded again.
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Scan(
-      const RepositoryOptions& options);
+      const RepositoryOptions& options,
+      const ModelRepository* previous = nullptr);
 
   // The model named `name` (servable or not), or nullptr.
   std::shared_ptr<const Model> Find(absl::string_view name) const;
@@ -120,21 +142,35 @@ class ModelRepository {
     return models_;
   }
 
+  // Of models(): how many were taken over from the previous catalog, and
+  // how many were loaded (validated and mapped) by this scan.
+  size_t reused() const { return reused_; }
+  size_t loaded() const { return loaded_; }
+
  private:
   explicit ModelRepository(std::vector<std::shared_ptr<const Model>> models);
 
   std::vector<std::shared_ptr<const Model>> models_;
   absl::flat_hash_map<std::string, size_t> by_name_;
+  size_t reused_ = 0;
+  size_t loaded_ = 0;
 };
 
 // Loads one model from `dir` (absolute) with catalog name `name`, given the
 // *.safetensors file names found in it; never fails: problems are recorded in
 // the returned model's error. `root` bounds where symlinks may point.
-std::shared_ptr<const Model> LoadModel(const std::string& root,
+std::shared_ptr<Model> LoadModel(const std::string& root,
                                        const std::string& dir,
                                        const std::string& name,
                                        std::vector<std::string> file_names,
                                        const RepositoryOptions& options);
+
+// The scan key of directory `dir`: every entry that is not hidden and not a
+// directory, sorted, with the identity stat() gives (symlinks followed; a
+// dangling one has a zero identity). Never fails: the key of a directory
+// that cannot be listed starts with '!', and no model loaded from it is
+// servable, so none is reused.
+std::string DirectoryKey(const std::string& dir);
 
 }  // namespace weightserver::server
 

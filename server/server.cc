@@ -18,11 +18,14 @@
 namespace weightserver::server {
 namespace {
 
-RepositoryOptions WithRoot(const ServerOptions& options) {
-  RepositoryOptions repository;
-  repository.root = options.repo;
-  repository.max_extra_file_bytes = options.max_extra_file_bytes;
-  return repository;
+LiveRepositoryOptions LiveOptions(const ServerOptions& options) {
+  LiveRepositoryOptions live;
+  live.repository.root = options.repo;
+  live.repository.max_extra_file_bytes = options.max_extra_file_bytes;
+  live.repository.hf_cache = options.hf_cache;
+  live.watch = options.watch_repo;
+  live.rescan_interval = options.rescan_interval;
+  return live;
 }
 
 // A duration as a channel argument in milliseconds (INT_MAX: infinite).
@@ -72,8 +75,8 @@ bool IsLoopback(const std::string& listen) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<ModelRepository> repo,
-                   ModelRepository::Scan(WithRoot(options)));
+  ASSIGN_OR_RETURN(std::unique_ptr<LiveRepository> repo,
+                   LiveRepository::Start(LiveOptions(options)));
   std::unique_ptr<Server> server(new Server());
   server->repository_ = std::move(repo);
   ASSIGN_OR_RETURN(server->service_,

@@ -34,6 +34,12 @@ struct ServerOptions {
   std::string repo;
   // RepositoryOptions::max_extra_file_bytes of the scan.
   uint64_t max_extra_file_bytes = RepositoryOptions().max_extra_file_bytes;
+  // RepositoryOptions::hf_cache of the scan.
+  bool hf_cache = true;
+  // LiveRepositoryOptions: rescans on changes (inotify) and every
+  // rescan_interval (zero: never).
+  bool watch_repo = true;
+  absl::Duration rescan_interval = absl::Seconds(60);
   std::string listen = "127.0.0.1:50051";
   ServiceOptions service;
   // Largest request message accepted (a Fetch naming many tensors; the
@@ -77,7 +83,11 @@ class Server {
   // HOST:PORT with the bound port, or unix:PATH.
   const std::string& address() const { return address_; }
   int port() const { return port_; }
-  const ModelRepository& repository() const { return *repository_; }
+  // The catalog now (it changes with each rescan), and its owner.
+  std::shared_ptr<const ModelRepository> repository() const {
+    return repository_->Snapshot();
+  }
+  LiveRepository& live_repository() const { return *repository_; }
   const WeightService& service() const { return *service_; }
 
   // Stops accepting calls; running calls get until `grace` to finish, then
@@ -89,7 +99,7 @@ class Server {
  private:
   Server() = default;
 
-  std::shared_ptr<const ModelRepository> repository_;
+  std::shared_ptr<LiveRepository> repository_;
   std::unique_ptr<WeightService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::string address_;

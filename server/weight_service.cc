@@ -50,8 +50,46 @@ format::ModelInfo TableOfContents(const Model& model) {
   return toc;
 }
 
+struct WeightService::Catalog {
+  std::shared_ptr<const ModelRepository> repository;
+  v1::ListModelsResponse list;
+  // Serialized v1::Model of each servable model, by name and by model (to
+  // take the tables of unchanged models over to the next catalog).
+  absl::flat_hash_map<std::string, grpc::Slice> tocs;
+  absl::flat_hash_map<const Model*, grpc::Slice> tocs_by_model;
+};
+
+std::shared_ptr<const WeightService::Catalog> WeightService::CurrentCatalog() {
+  std::shared_ptr<const ModelRepository> now = repository_->Snapshot();
+  absl::MutexLock lock(&catalog_mu_);
+  if (catalog_ != nullptr && catalog_->repository == now) return catalog_;
+  auto next = std::make_shared<Catalog>();
+  next->repository = now;
+  for (const auto& model : now->models()) {
+    *next->list.add_models() = wire::ModelSummaryToProto(format::ModelSummary{
+        model->name, model->revision,
+        static_cast<uint32_t>(model->files.size()), model->tensor_count,
+        model->total_tensor_bytes, model->error});
+    if (!model->servable()) continue;
+    const grpc::Slice* unchanged = nullptr;
+    if (catalog_ != nullptr) {
+      auto it = catalog_->tocs_by_model.find(model.get());
+      if (it != catalog_->tocs_by_model.end()) unchanged = &it->second;
+    }
+    grpc::Slice toc =
+        unchanged != nullptr
+            ? *unchanged
+            : grpc::Slice(wire::ModelInfoToProto(TableOfContents(*model))
+                              .SerializeAsString());
+    next->tocs.emplace(model->name, toc);
+    next->tocs_by_model.emplace(model.get(), toc);
+  }
+  catalog_ = std::move(next);
+  return catalog_;
+}
+
 absl::StatusOr<std::unique_ptr<WeightService>> WeightService::Create(
-    std::shared_ptr<const ModelRepository> repository, ServiceOptions options) {
+    std::shared_ptr<LiveRepository> repository, ServiceOptions options) {
   FetchLimits& l = options.limits;
   if (l.min_chunk_bytes == 0 || l.min_chunk_bytes > l.max_chunk_bytes ||
       options.readahead < 1 || options.max_streams < 1 ||
@@ -84,7 +122,7 @@ absl::StatusOr<std::unique_ptr<WeightService>> WeightService::Create(
   return service;
 }
 
-WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
+WeightService::WeightService(std::shared_ptr<LiveRepository> repository,
                              ServiceOptions options,
                              std::unique_ptr<ChunkFiller> filler)
     : repository_(std::move(repository)),
@@ -97,17 +135,7 @@ WeightService::WeightService(std::shared_ptr<const ModelRepository> repository,
       filler_(std::move(filler)),
       watchdog_(std::make_unique<StallWatchdog>(
           options.stall_timeout, pool_.get(), options.busy_stall_timeout)) {
-  for (const auto& model : repository_->models()) {
-    *list_.add_models() = wire::ModelSummaryToProto(format::ModelSummary{
-        model->name, model->revision,
-        static_cast<uint32_t>(model->files.size()), model->tensor_count,
-        model->total_tensor_bytes, model->error});
-    if (model->servable()) {
-      tocs_.emplace(model->name,
-                    grpc::Slice(wire::ModelInfoToProto(TableOfContents(*model))
-                                    .SerializeAsString()));
-    }
-  }
+  CurrentCatalog();  // The first catalog's tables, before the first call.
 }
 
 absl::StatusOr<std::string> WeightService::Caller(
@@ -162,12 +190,13 @@ grpc::ServerUnaryReactor* WeightService::ListModels(
     reactor->Finish(wire::ToGrpcStatus(caller.status()));
     return reactor;
   }
-  *response = list_;
+  std::shared_ptr<const Catalog> catalog = CurrentCatalog();
+  *response = catalog->list;
   // A model whose file could not be read while served (a poisoned mapping:
   // it shrank, or its disk failed), or changed on disk since it was scanned
-  // (every fetch of it fails), is not served again: say so. Two stats per
-  // file.
-  const auto& models = repository_->models();
+  // (every fetch of it fails), is not served until a rescan loads it anew:
+  // say so. Two stats per file.
+  const auto& models = catalog->repository->models();
   for (size_t i = 0; i < models.size(); ++i) {
     for (const ServedFile& f : models[i]->files) {
       std::string why;
@@ -179,7 +208,8 @@ grpc::ServerUnaryReactor* WeightService::ListModels(
       }
       if (!why.empty()) {
         v1::ModelSummary* m = response->mutable_models(static_cast<int>(i));
-        m->set_error(absl::StrCat(why, "; not served until the daemon restarts"));
+        m->set_error(absl::StrCat(
+            why, "; not served until the repository is rescanned"));
         m->clear_revision();
         break;
       }
@@ -217,9 +247,11 @@ grpc::ServerUnaryReactor* WeightService::GetModel(
   } else if (!MayRead(*caller, request.name())) {  // As if it did not exist.
     status = absl::NotFoundError(
         absl::StrCat("GetModel: no model ", QuoteInput(request.name())));
-  } else if (auto it = tocs_.find(request.name()); it != tocs_.end()) {
-    *response = grpc::ByteBuffer(&it->second, 1);  // Shares the slice.
-  } else if (auto model = repository_->Find(request.name())) {
+  } else if (std::shared_ptr<const Catalog> catalog = CurrentCatalog();
+             catalog->tocs.contains(request.name())) {
+    grpc::Slice toc = catalog->tocs.at(request.name());
+    *response = grpc::ByteBuffer(&toc, 1);  // Shares the slice.
+  } else if (auto model = catalog->repository->Find(request.name())) {
     status = absl::FailedPreconditionError(absl::StrCat(
         "model '", model->name, "' is not servable: ", model->error));
   } else {

@@ -3,7 +3,9 @@
 // server/weight_service.h: the weightserver.v1.WeightService implementation.
 //
 // Callback API throughout: ListModels and GetModel answer from tables built
-// once at construction; Fetch is a raw method (responses are ByteBuffers that
+// once per catalog snapshot of the live repository (live_repository.h), the
+// first time a call sees that snapshot; each call uses one snapshot
+// throughout, and a Fetch stream keeps its model (and so its mappings); Fetch is a raw method (responses are ByteBuffers that
 // point at pool buffers, see fetch_reactor.h), one reactor per stream with one
 // write in flight. The service owns the read-ahead stage (ChunkFiller) and
 // the BufferPool that bounds the bytes in flight over all streams. The number
@@ -28,6 +30,7 @@
 #include "server/chunk_filler.h"
 #include "server/client_limits.h"
 #include "server/fetch_plan.h"
+#include "server/live_repository.h"
 #include "server/model_repository.h"
 #include "weightserver/format/model_info.h"
 #include "server/auth_policy.h"
@@ -83,8 +86,7 @@ class WeightService final
   // Errors: Unavailable when options.io is kUring and io_uring is refused;
   // InvalidArgument for inconsistent limits.
   static absl::StatusOr<std::unique_ptr<WeightService>> Create(
-      std::shared_ptr<const ModelRepository> repository,
-      ServiceOptions options);
+      std::shared_ptr<LiveRepository> repository, ServiceOptions options);
   // Waits for the pacing timers of Fetch streams whose callback is still
   // running (each may destroy its stream, which gives back what the stream
   // held to the members below); the server has shut down by then.
@@ -141,8 +143,15 @@ class WeightService final
   IoMode io_mode() const { return filler_->mode(); }
 
  private:
-  WeightService(std::shared_ptr<const ModelRepository> repository,
+  WeightService(std::shared_ptr<LiveRepository> repository,
                 ServiceOptions options, std::unique_ptr<ChunkFiller> filler);
+
+  // ListModels's answer and the serialized tables of contents of one
+  // catalog snapshot.
+  struct Catalog;
+  // The catalog of the repository's current snapshot, built on first use
+  // (reusing the tables of models the previous one had).
+  std::shared_ptr<const Catalog> CurrentCatalog() ABSL_LOCKS_EXCLUDED(catalog_mu_);
 
   // The caller's identity under the policy ("" with no policy).
   // Errors: Unauthenticated (AuthPolicy::Authenticate's, more than one
@@ -152,11 +161,10 @@ class WeightService final
   // refusals.
   bool MayRead(const std::string& caller, absl::string_view model);
 
-  std::shared_ptr<const ModelRepository> repository_;
+  std::shared_ptr<LiveRepository> repository_;
   ServiceOptions options_;
-  v1::ListModelsResponse list_;
-  // Serialized v1::Model of each servable model.
-  absl::flat_hash_map<std::string, grpc::Slice> tocs_;
+  absl::Mutex catalog_mu_;
+  std::shared_ptr<const Catalog> catalog_ ABSL_GUARDED_BY(catalog_mu_);
   std::atomic<int> active_streams_{0};
   std::atomic<uint64_t> streams_served_{0};
   std::atomic<uint64_t> bytes_sent_{0};

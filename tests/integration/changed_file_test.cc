@@ -41,6 +41,9 @@ class ChangedFileTest : public ::testing::TestWithParam<server::IoMode> {
     o.repo = repo_.path();
     o.listen = "127.0.0.1:0";
     o.service.io = GetParam();
+    // One catalog throughout: rescans are live_repository_test.cc's.
+    o.watch_repo = false;
+    o.rescan_interval = absl::ZeroDuration();
     auto s = server::Server::Start(o);
     if (!s.ok() && GetParam() == server::IoMode::kUring) {
       GTEST_SKIP() << "io_uring not available: " << s.status();
@@ -115,7 +118,7 @@ TEST_P(ChangedFileTest, TruncatedWhileServedFailsThatStreamOnly) {
 // expects it) poisons the file; `ls` then says so, and the rest is served.
 TEST_P(ChangedFileTest, AModelPoisonedWhileServedIsListedWithWhy) {
   std::string path = repo_.path() + "/victim/model.safetensors";
-  auto victim = server_->repository().Find("victim");
+  auto victim = server_->repository()->Find("victim");
   ASSERT_NE(victim, nullptr);
   ASSERT_EQ(truncate(path.c_str(), 4096), 0);
   const volatile char* p =
@@ -156,7 +159,7 @@ TEST_P(ChangedFileTest, AModelChangedOnDiskIsListedWithWhy) {
     if (m.name == "victim") {
       seen = true;
       EXPECT_THAT(m.error, HasSubstr("modified in place while served (ctime"));
-      EXPECT_THAT(m.error, HasSubstr("not served until the daemon restarts"));
+      EXPECT_THAT(m.error, HasSubstr("not served until the repository is rescanned"));
       EXPECT_EQ(m.revision, "");
     } else {
       EXPECT_EQ(m.error, "") << m.name;

@@ -147,6 +147,9 @@ class Client {
   // The same, pinned: when `revision` is not empty and the server's model is
   // at another revision, FAILED_PRECONDITION naming both (a model URI's
   // @REVISION, uri.h). Fetches then pin the revision returned, as always.
+  // A revision may also name a snapshot the server lists as NAME@REVISION
+  // (a Hugging Face cache entry at a commit): that model is returned when
+  // NAME is missing or at another revision.
   absl::StatusOr<ModelInfo> GetModel(absl::string_view name,
                                      absl::string_view revision) const;
 
