@@ -136,7 +136,7 @@ LiveRepository::~LiveRepository() {
 }
 
 std::shared_ptr<const ModelRepository> LiveRepository::Snapshot() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return current_;
 }
 
@@ -148,13 +148,13 @@ void LiveRepository::RequestRescan() {
 }
 
 absl::Status LiveRepository::RescanNow() {
-  absl::MutexLock scan_lock(&scan_mu_);
+  MutexLock scan_lock(&scan_mu_);
   const absl::Time start = absl::Now();
   std::shared_ptr<const ModelRepository> previous = Snapshot();
   absl::StatusOr<std::unique_ptr<ModelRepository>> repo =
       ModelRepository::Scan(options_.repository, previous.get());
   if (!repo.ok()) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++stats_.scans;
     ++stats_.failed_scans;
     stats_.last_scan_duration = absl::Now() - start;
@@ -194,7 +194,7 @@ void LiveRepository::Publish(std::shared_ptr<const ModelRepository> repo,
   size_t servable = 0;
   for (const auto& m : repo->models()) servable += m->servable();
   std::shared_ptr<const ModelRepository> old;  // Unmapped after the unlock.
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ++stats_.scans;
   stats_.last_scan_duration = took;
   stats_.last_scan_end = absl::Now();
@@ -207,7 +207,7 @@ void LiveRepository::Publish(std::shared_ptr<const ModelRepository> repo,
 }
 
 RepositoryStats LiveRepository::stats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 
@@ -215,7 +215,7 @@ void LiveRepository::Run() {
   std::unique_ptr<Watcher> watcher;
   if (options_.watch) watcher = Watcher::Create(options_.repository.root);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stats_.watching = watcher != nullptr;
   }
   const bool periodic = Enabled(options_.rescan_interval);

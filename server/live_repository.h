@@ -45,7 +45,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 #include "absl/time/time.h"
 #include "server/model_repository.h"
 
@@ -117,8 +117,8 @@ class LiveRepository {
   void Run();  // The rescan thread.
 
   const LiveRepositoryOptions options_;
-  absl::Mutex scan_mu_;  // Held for a whole scan: one at a time.
-  mutable absl::Mutex mu_;
+  Mutex scan_mu_;  // Held for a whole scan: one at a time.
+  mutable Mutex mu_;
   std::shared_ptr<const ModelRepository> current_ ABSL_GUARDED_BY(mu_);
   RepositoryStats stats_ ABSL_GUARDED_BY(mu_);
   int wake_fd_ = -1;  // eventfd: RequestRescan and the destructor.

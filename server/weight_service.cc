@@ -61,7 +61,7 @@ struct WeightService::Catalog {
 
 std::shared_ptr<const WeightService::Catalog> WeightService::CurrentCatalog() {
   std::shared_ptr<const ModelRepository> now = repository_->Snapshot();
-  absl::MutexLock lock(&catalog_mu_);
+  MutexLock lock(&catalog_mu_);
   if (catalog_ != nullptr && catalog_->repository == now) return catalog_;
   auto next = std::make_shared<Catalog>();
   next->repository = now;

@@ -36,6 +36,7 @@
 #include "server/auth_policy.h"
 #include "server/memory_budget.h"
 #include "server/stall_watchdog.h"
+#include "util/mutex.h"
 #include "weightserver/v1/weightserver.grpc.pb.h"
 
 namespace weightserver::server {
@@ -163,7 +164,7 @@ class WeightService final
 
   std::shared_ptr<LiveRepository> repository_;
   ServiceOptions options_;
-  absl::Mutex catalog_mu_;
+  Mutex catalog_mu_;
   std::shared_ptr<const Catalog> catalog_ ABSL_GUARDED_BY(catalog_mu_);
   std::atomic<int> active_streams_{0};
   std::atomic<uint64_t> streams_served_{0};
