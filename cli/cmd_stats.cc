@@ -5,6 +5,7 @@
 // calls and errors by method, bytes by model, streams with p50/p99 of their
 // duration and time to first chunk, read paths, the buffer pool, stalls,
 // the client limits and the models.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -50,6 +51,7 @@ void PrintCalls(const Samples& s, std::ostream& out) {
       errors += m.value;
       codes.push_back(absl::StrCat(m.labels.at("code"), "=", Count(m.value)));
     }
+    std::sort(codes.begin(), codes.end());
     table.AddRow({method, Count(calls), Count(errors), absl::StrJoin(codes, " ")});
   }
   table.Print(out);
