@@ -68,6 +68,26 @@ void PrintBytes(const Samples& s, std::ostream& out) {
   table.Print(out);
 }
 
+// Under an access policy only: calls and bytes per identity.
+void PrintIdentities(const Samples& s, std::ostream& out) {
+  const std::vector<std::string> ids =
+      LabelValues(s, "weightserver_identity_calls_total", "identity");
+  if (ids.empty()) return;
+  Table table({"identity", "calls", "refused", "bytes sent"},
+              {false, true, true, true});
+  for (const std::string& id : ids) {
+    const double calls = SumSamples(s, "weightserver_identity_calls_total",
+                                    {{"identity", id}});
+    const double ok = SumSamples(s, "weightserver_identity_calls_total",
+                                 {{"identity", id}, {"code", "OK"}});
+    table.AddRow({PrintableName(id), Count(calls), Count(calls - ok),
+                  Bytes(SumSamples(s, "weightserver_identity_sent_bytes_total",
+                                   {{"identity", id}}))});
+  }
+  out << "\n";
+  table.Print(out);
+}
+
 void PrintStreams(const Samples& s, std::ostream& out) {
   out << "streams: " << Count(SumSamples(s, "weightserver_active_streams"))
       << " active\n";
@@ -156,6 +176,7 @@ absl::Status RunStats(const Context& ctx, const ParsedArgs& args) {
   PrintCalls(*samples, out);
   out << "\n";
   PrintBytes(*samples, out);
+  PrintIdentities(*samples, out);
   out << "\n";
   PrintStreams(*samples, out);
   out << "\n";

@@ -29,6 +29,7 @@ CallRecord::CallRecord(Method method, ServerMetrics* metrics, AccessLog* log,
 
 void CallRecord::SetIdentity(absl::string_view identity) {
   record_.identity = std::string(identity);
+  if (metrics_ != nullptr) identity_bytes_ = metrics_->IdentitySentBytes(identity);
 }
 
 void CallRecord::SetRequest(absl::string_view model,
@@ -76,6 +77,7 @@ void CallRecord::Done() {
       first < 0 ? -absl::Seconds(1) : absl::Nanoseconds(first);
   if (metrics_ != nullptr) {
     metrics_->CountCall(method_, record_.status.code());
+    metrics_->CountIdentityCall(record_.identity, record_.status.code());
     if (!refused_) metrics_->ObserveStream(method_, duration, first_chunk);
   }
   if (log_ != nullptr) {

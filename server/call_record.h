@@ -48,6 +48,8 @@ class CallRecord {
   CallRecord(const CallRecord&) = delete;
   CallRecord& operator=(const CallRecord&) = delete;
 
+  // The caller's identity under the access policy ("": none); a non-empty
+  // one labels the identity counters (metrics.h).
   void SetIdentity(absl::string_view identity);
   // What the client asked for, for the access log only: any bytes.
   // `entries`: the tensors of a Fetch (1 for a ReadFile); `file`: the extra
@@ -63,6 +65,9 @@ class CallRecord {
     if (first_chunk_ns_.load(std::memory_order_relaxed) < 0) MarkFirstChunk();
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
     if (model_bytes_ != nullptr) model_bytes_->Increment(static_cast<double>(bytes));
+    if (identity_bytes_ != nullptr) {
+      identity_bytes_->Increment(static_cast<double>(bytes));
+    }
   }
   // The status the call finishes with (the first one set wins).
   void SetStatus(const absl::Status& status);
@@ -85,6 +90,7 @@ class CallRecord {
   const int64_t start_ns_;  // SteadyNowNs().
   AccessRecord record_;
   prometheus::Counter* model_bytes_ = nullptr;
+  prometheus::Counter* identity_bytes_ = nullptr;  // Only under a policy.
   std::atomic<uint64_t> bytes_{0};
   std::atomic<int64_t> first_chunk_ns_{-1};  // Since start_; -1: none yet.
   std::atomic<bool> status_set_{false};

@@ -35,6 +35,8 @@ prometheus::Histogram::BucketBoundaries FirstChunkBuckets() {
 const std::vector<std::string> kMetricNames = {
     "weightserver_calls_total",
     "weightserver_sent_bytes_total",
+    "weightserver_identity_calls_total",
+    "weightserver_identity_sent_bytes_total",
     "weightserver_stream_duration_seconds",
     "weightserver_stream_first_chunk_seconds",
     "weightserver_active_streams",
@@ -100,7 +102,19 @@ ServerMetrics::ServerMetrics()
       sent_bytes_(prometheus::BuildCounter()
                       .Name("weightserver_sent_bytes_total")
                       .Help("Payload bytes handed to gRPC, by method and model")
-                      .Register(*registry_)) {
+                      .Register(*registry_)),
+      identity_calls_(
+          prometheus::BuildCounter()
+              .Name("weightserver_identity_calls_total")
+              .Help("Finished Fetch and ReadFile calls of each identity of "
+                    "the access policy, by gRPC status code "
+                    "(RESOURCE_EXHAUSTED: refused by a limit)")
+              .Register(*registry_)),
+      identity_bytes_(
+          prometheus::BuildCounter()
+              .Name("weightserver_identity_sent_bytes_total")
+              .Help("Payload bytes sent to each identity of the access policy")
+              .Register(*registry_)) {
   auto& duration = prometheus::BuildHistogram()
                        .Name("weightserver_stream_duration_seconds")
                        .Help("Duration of finished Fetch and ReadFile streams")
@@ -138,6 +152,21 @@ prometheus::Counter* ServerMetrics::SentBytes(Method method,
                                               absl::string_view model) {
   return &sent_bytes_.Add({{"method", std::string(MethodName(method))},
                            {"model", std::string(model)}});
+}
+
+void ServerMetrics::CountIdentityCall(absl::string_view identity,
+                                      absl::StatusCode code) {
+  if (identity.empty()) return;
+  identity_calls_
+      .Add({{"identity", std::string(identity)},
+            {"code", absl::StatusCodeToString(code)}})
+      .Increment();
+}
+
+prometheus::Counter* ServerMetrics::IdentitySentBytes(
+    absl::string_view identity) {
+  if (identity.empty()) return nullptr;
+  return &identity_bytes_.Add({{"identity", std::string(identity)}});
 }
 
 void ServerMetrics::ObserveStream(Method method, absl::Duration duration,

@@ -15,8 +15,8 @@
 // Naming follows Prometheus: every name starts with `weightserver_`, units
 // are in the name (`_bytes`, `_seconds`), counters end in `_total`. Labels
 // have bounded values: method, code, model (names of the repository only,
-// never a name a client asked for in vain), read path, reason. Never a
-// peer address. kMetricNames lists every family the server exports; README
+// never a name a client asked for in vain), identity (names of the access
+// policy, only under one), read path, reason. Never a peer address. kMetricNames lists every family the server exports; README
 // "Metrics" documents them.
 //
 // Example:
@@ -97,6 +97,12 @@ class ServerMetrics final : public prometheus::Collectable {
   // repository): weightserver_sent_bytes_total{method, model}. Look it up
   // once per stream; it lives as long as this object.
   prometheus::Counter* SentBytes(Method method, absl::string_view model);
+  // Per identity of the access policy (never an empty one): its finished
+  // Fetch and ReadFile calls by code (weightserver_identity_calls_total;
+  // RESOURCE_EXHAUSTED: refused by a limit), and the payload bytes sent to
+  // it (weightserver_identity_sent_bytes_total; look it up once per stream).
+  void CountIdentityCall(absl::string_view identity, absl::StatusCode code);
+  prometheus::Counter* IdentitySentBytes(absl::string_view identity);
   // A finished stream: its duration, and its time to first chunk when it
   // sent one (negative: none).
   void ObserveStream(Method method, absl::Duration duration,
@@ -118,6 +124,8 @@ class ServerMetrics final : public prometheus::Collectable {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& calls_;
   prometheus::Family<prometheus::Counter>& sent_bytes_;
+  prometheus::Family<prometheus::Counter>& identity_calls_;
+  prometheus::Family<prometheus::Counter>& identity_bytes_;
   std::array<prometheus::Histogram*, kMethodCount> duration_{};
   std::array<prometheus::Histogram*, kMethodCount> first_chunk_{};
   mutable Mutex mu_;

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/auth_policy.h"
 #include "server/metrics.h"
 #include "server/server.h"
 #include "tests/testing/status_matchers.h"
@@ -46,7 +47,7 @@ std::vector<std::string> Lines(const std::string& path) {
 
 class MetricsTest : public ::testing::Test {
  protected:
-  void Start(server::LogFormat format) {
+  void Start(server::LogFormat format, const std::string& auth_file = "") {
     weightserver::testing::WriteModel(repo_.path() + "/m",
                                       {{"w", DType::kU8, {kTensorBytes}}});
     weightserver::testing::WriteBytes(repo_.path() + "/m/config.json", kConfig);
@@ -57,6 +58,7 @@ class MetricsTest : public ::testing::Test {
     o.listen = "127.0.0.1:0";
     o.metrics_listen = "127.0.0.1:0";
     o.access_log = {.path = log_path_, .format = format};
+    o.service.auth_file = auth_file;
     auto s = server::Server::Start(o);
     ASSERT_OK(s);
     server_ = *std::move(s);
@@ -65,11 +67,13 @@ class MetricsTest : public ::testing::Test {
         server_->address(), grpc::InsecureChannelCredentials()));
   }
 
-  grpc::Status Fetch(const std::string& model, uint64_t* received) {
+  grpc::Status Fetch(const std::string& model, uint64_t* received,
+                     const std::string& token = "") {
     v1::FetchRequest r;
     r.set_model(model);
     r.add_tensors()->set_name("w");
     grpc::ClientContext ctx;
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
     auto reader = stub_->Fetch(&ctx, r);
     v1::Chunk c;
     *received = 0;
@@ -183,10 +187,12 @@ TEST_F(MetricsTest, CountersAreWhatTheWorkloadDid) {
   const double blocks = static_cast<double>(kTensorBytes / (64 << 10));
   EXPECT_GE(SumSamples(s, "weightserver_crc_cache_blocks_total"),
             (kFetches - 1) * blocks);
-  // Every family the server declares is exported.
+  // Every family the server declares is exported (those of identities
+  // only under an access policy: IdentityCountersUnderAPolicy).
   std::set<std::string> names;
   for (const auto& m : s) names.insert(m.name);
   for (const std::string& name : server::kMetricNames) {
+    if (name.find("identity") != std::string::npos) continue;
     EXPECT_TRUE(names.count(name) || names.count(name + "_count"))
         << name << " missing from the scrape";
   }
@@ -259,6 +265,47 @@ TEST_F(MetricsTest, TextAccessLogHasALinePerStream) {
     }
   }
   EXPECT_EQ(ok, kFetches);
+}
+
+TEST_F(MetricsTest, IdentityCountersUnderAPolicy) {
+  const std::string policy = logs_.path() + "/policy.json";
+  std::ofstream(policy) << R"({"identities": [{"name": "trainer", "token_sha256": [")"
+                        << server::Sha256Hex("token-t") << R"("], "models": ["m"]}]})";
+  Start(server::LogFormat::kJson, policy);
+  uint64_t n = 0;
+  ASSERT_TRUE(Fetch("m", &n, "token-t").ok());
+  ASSERT_TRUE(Fetch("m", &n, "token-t").ok());
+  EXPECT_EQ(Fetch("broken", &n, "token-t").error_code(),
+            grpc::StatusCode::NOT_FOUND);  // Not the trainer's to read.
+  EXPECT_EQ(Fetch("m", &n, "wrong").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  std::vector<cli::MetricSample> s;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    s = Scrape();
+    if (SumSamples(s, "weightserver_calls_total", {{"method", "Fetch"}}) == 4) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(SumSamples(s, "weightserver_identity_calls_total",
+                       {{"identity", "trainer"}, {"code", "OK"}}), 2);
+  EXPECT_EQ(SumSamples(s, "weightserver_identity_calls_total",
+                       {{"identity", "trainer"}, {"code", "NOT_FOUND"}}), 1);
+  // The unauthenticated call has no identity to count under.
+  EXPECT_EQ(SumSamples(s, "weightserver_identity_calls_total"), 3);
+  EXPECT_EQ(SumSamples(s, "weightserver_identity_sent_bytes_total",
+                       {{"identity", "trainer"}}), 2 * kTensorBytes);
+  EXPECT_EQ(SumSamples(s, "weightserver_unauthenticated_calls_total"), 1);
+  EXPECT_EQ(SumSamples(s, "weightserver_denied_calls_total"), 1);
+  for (const std::string& line : Lines(log_path_)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["identity"], j["code"] == "UNAUTHENTICATED" ? "" : "trainer");
+  }
+  std::ostringstream out, err;
+  ASSERT_EQ(cli::RunWeightctl({"stats", "--metrics", server_->metrics_address()},
+                              cli::CliEnvironment{}, out, err),
+            0)
+      << err.str();
+  EXPECT_THAT(out.str(), ::testing::ContainsRegex("trainer +3 +1 +6.0 MiB"));
 }
 
 TEST_F(MetricsTest, WeightctlStatsPrintsTheWorkload) {

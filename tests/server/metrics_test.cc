@@ -62,6 +62,21 @@ TEST(ServerMetricsTest, SentBytesCounterIsOnePerMethodAndModel) {
             (1 << 20) + 5);
 }
 
+TEST(ServerMetricsTest, IdentityCountersOnlyForIdentities) {
+  ServerMetrics metrics;
+  metrics.CountIdentityCall("alice", absl::StatusCode::kResourceExhausted);
+  metrics.CountIdentityCall("", absl::StatusCode::kOk);  // No identity.
+  EXPECT_EQ(metrics.IdentitySentBytes(""), nullptr);
+  metrics.IdentitySentBytes("alice")->Increment(10);
+  const auto s = Parse(metrics);
+  EXPECT_EQ(cli::SumSamples(s, "weightserver_identity_calls_total"), 1);
+  EXPECT_EQ(cli::SumSamples(s, "weightserver_identity_calls_total",
+                            {{"identity", "alice"},
+                             {"code", "RESOURCE_EXHAUSTED"}}), 1);
+  EXPECT_EQ(cli::SumSamples(s, "weightserver_identity_sent_bytes_total",
+                            {{"identity", "alice"}}), 10);
+}
+
 TEST(ServerMetricsTest, StreamHistograms) {
   ServerMetrics metrics;
   metrics.ObserveStream(Method::kFetch, absl::Milliseconds(20),
