@@ -118,7 +118,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   if (server->metrics_ != nullptr) {
     ExportServiceMetrics(*server->service_, server->metrics_.get());
-    // The startup scan's; a live repository will hand in its stats() here.
+    // The startup scan's. With the live repository (wip-live), read its
+    // stats() here instead: [live] { auto s = live->stats(); return
+    // RepositoryScanStats{s.scans, s.failed_scans, s.last_scan_duration,
+    // s.models_servable, s.models_unservable}; }
     ExportRepositoryMetrics(
         [stats = StartupScanStats(*server->repository_, scan_duration)] {
           return stats;

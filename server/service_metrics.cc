@@ -26,13 +26,13 @@ double D(uint64_t v) { return static_cast<double>(v); }
 
 }  // namespace
 
-RepositoryStats StartupScanStats(const ModelRepository& repository,
+RepositoryScanStats StartupScanStats(const ModelRepository& repository,
                                  absl::Duration scan_duration) {
-  RepositoryStats stats;
+  RepositoryScanStats stats;
   stats.scans = 1;
   stats.last_scan_duration = scan_duration;
   for (const auto& model : repository.models()) {
-    ++(model->servable() ? stats.servable_models : stats.unservable_models);
+    ++(model->servable() ? stats.models_servable : stats.models_unservable);
   }
   return stats;
 }
@@ -118,22 +118,22 @@ void ExportServiceMetrics(const WeightService& service,
   });
 }
 
-void ExportRepositoryMetrics(std::function<RepositoryStats()> stats,
+void ExportRepositoryMetrics(std::function<RepositoryScanStats()> stats,
                              ServerMetrics* metrics) {
   metrics->AddSampler([stats = std::move(stats)] {
-    const RepositoryStats s = stats();
+    const RepositoryScanStats s = stats();
     std::vector<MetricFamily> f;
     f.push_back(SampledFamily(
         "weightserver_models",
         "Models of the repository: servable, or not (an error at the scan)",
         MetricType::Gauge,
-        {{{{"state", "servable"}}, D(s.servable_models)},
-         {{{"state", "unservable"}}, D(s.unservable_models)}}));
+        {{{{"state", "servable"}}, D(s.models_servable)},
+         {{{"state", "unservable"}}, D(s.models_unservable)}}));
     f.push_back(Counter("weightserver_repository_scans_total",
                         "Scans of the repository", D(s.scans)));
     f.push_back(Counter("weightserver_repository_scan_errors_total",
                         "Scans of the repository that failed as a whole",
-                        D(s.scan_errors)));
+                        D(s.failed_scans)));
     f.push_back(Gauge("weightserver_repository_scan_duration_seconds",
                       "Duration of the last scan of the repository",
                       absl::ToDoubleSeconds(s.last_scan_duration)));

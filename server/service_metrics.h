@@ -25,20 +25,22 @@
 namespace weightserver::server {
 
 // What the repository's scans did, for weightserver_repository_* and
-// weightserver_models. Today the one scan at start; a live repository
-// (rescans) supplies its own.
-struct RepositoryStats {
+// weightserver_models. Today the one scan at start (StartupScanStats); a
+// live repository (rescans) supplies its own: the fields are named as those
+// of LiveRepository's RepositoryStats (wip-live), so the conversion is one
+// aggregate initialization.
+struct RepositoryScanStats {
   uint64_t scans = 0;
-  // Scans that failed as a whole (the directory could not be read).
-  uint64_t scan_errors = 0;
+  // Scans that failed as a whole (the root could not be read).
+  uint64_t failed_scans = 0;
   absl::Duration last_scan_duration;
   // Models of the last scan, servable or not (those with an error).
-  uint64_t servable_models = 0;
-  uint64_t unservable_models = 0;
+  uint64_t models_servable = 0;
+  uint64_t models_unservable = 0;
 };
 
 // The stats of `repository` as scanned once, in `scan_duration`.
-RepositoryStats StartupScanStats(const ModelRepository& repository,
+RepositoryScanStats StartupScanStats(const ModelRepository& repository,
                                  absl::Duration scan_duration);
 
 // Adds the service's samplers to `metrics`. `service` must outlive every
@@ -47,7 +49,7 @@ void ExportServiceMetrics(const WeightService& service, ServerMetrics* metrics);
 
 // Adds the repository's sampler: `stats` is called at each scrape.
 // The hook for a live repository: pass a function that reads its stats().
-void ExportRepositoryMetrics(std::function<RepositoryStats()> stats,
+void ExportRepositoryMetrics(std::function<RepositoryScanStats()> stats,
                              ServerMetrics* metrics);
 
 }  // namespace weightserver::server
