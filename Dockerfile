@@ -24,7 +24,7 @@ RUN set -eu; \
            g++ cmake ninja-build pkg-config \
            libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev \
            protobuf-compiler libabsl-dev liburing-dev libisal-dev \
-           nlohmann-json3-dev; \
+           nlohmann-json3-dev prometheus-cpp-dev; \
       then break; fi; \
       [ "$i" -lt 3 ] || exit 1; \
       echo "apt-get failed (try $i of 3), retrying" >&2; sleep $((i * 10)); \
@@ -46,7 +46,8 @@ RUN set -eu; \
       if apt-get -o Acquire::Retries=5 update -q && \
          apt-get -o Acquire::Retries=5 install -y -q --no-install-recommends \
            libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
-           liburing2 libisal2; \
+           liburing2 libisal2 \
+           libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0; \
       then break; fi; \
       [ "$i" -lt 3 ] || exit 1; \
       echo "apt-get failed (try $i of 3), retrying" >&2; sleep $((i * 10)); \
@@ -60,6 +61,8 @@ COPY --from=build /out/weightserver /out/weightctl /usr/local/bin/
 USER 10001:10001
 VOLUME /models
 EXPOSE 50051
+# Prometheus metrics, when the daemon is given --metrics_listen=0.0.0.0:9464.
+EXPOSE 9464
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["weightctl", "--server", "127.0.0.1:50051", "health", "--timeout", "4"]

@@ -8,6 +8,7 @@
 #   python3 bench/run_bench.py --phases tls [--size-gib 1 --runs 3]  # 9. only
 #   python3 bench/run_bench.py --phases peers [--size-gib 1 --runs 5] # 10. only
 #   python3 bench/run_bench.py --phases sweep [--size-gib 1 --runs 5] # 11. only
+#   python3 bench/run_bench.py --phases metrics [--size-gib 1 --runs 5] # 12. only
 #
 # On loopback, with the page cache warm, it measures
 #   1. iperf3, one TCP stream: the ceiling for one connection;
@@ -40,7 +41,10 @@
 #      process, alternated; the Python peers are pip-installed from PyPI
 #      into BUILD/python-venv (or --venv), and their versions printed;
 #  11. sweep (bench/sweep.py): weightctl load over --sweep-connections x
-#      --sweep-streams, GB/s and server / client CPU per GB.
+#      --sweep-streams, GB/s and server / client CPU per GB;
+#  12. metrics (bench/metrics_ab.py): a daemon with --metrics_listen and a
+#      JSON access log against one without, weightctl load alternated: GB/s
+#      and server CPU per GB of each (goal: on >= 0.98x off).
 # Medians over --runs; ratios are to peers measured in the same run, so the
 # machine's noise cancels. Prints a table, writes results.json and bench.png
 # (gnuplot; peers.png for 10.) under --out.
@@ -60,6 +64,7 @@ from common import (GB, MemorySampler, Nginx, Server, anon_rss, cpu_seconds,  # 
                     warm)
 from peers import bench_peers, plot_peers, print_peers  # noqa: E402
 from sweep import bench_sweep, print_sweep  # noqa: E402
+from metrics_ab import bench_metrics, print_metrics  # noqa: E402
 
 def bench_iperf3(runs, seconds):
     out = []
@@ -172,10 +177,12 @@ def main():
     ap.add_argument("--world", type=int, default=8)
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes, one run: checks the script works")
-    ap.add_argument("--phases", choices=("all", "tls", "peers", "sweep"), default="all",
+    ap.add_argument("--phases", choices=("all", "tls", "peers", "sweep", "metrics"),
+                    default="all",
                     help="tls: only the TLS rows (9.), with their own "
                          "plaintext baseline; peers: only the peer table (10.); "
-                         "sweep: only the connections x streams sweep (11.)")
+                         "sweep: only the connections x streams sweep (11.); "
+                         "metrics: only metrics on against off (12.)")
     ap.add_argument("--venv", default=None,
                     help="the Python venv of the peers (default BUILD/python-venv; "
                          "made and completed from PyPI when needed)")
@@ -213,6 +220,10 @@ def main():
     if a.phases == "sweep":
         warm(big_files)
         bench_sweep(a, build, models, big, work, res)
+        return finish(res, out, a.smoke)
+    if a.phases == "metrics":
+        warm(big_files)
+        bench_metrics(a, build, models, big, work, res)
         return finish(res, out, a.smoke)
     make_model(tools, os.path.join(models, multi), a.multi_size_mib)
     make_model(tools, os.path.join(models, many), 8, shards=1, tensors=a.many_tensors)
@@ -356,6 +367,8 @@ def main():
     bench_tls(a, build, models, big, work, res)
     print("sweep ...", flush=True)
     bench_sweep(a, build, models, big, work, res)
+    print("metrics on / off ...", flush=True)
+    bench_metrics(a, build, models, big, work, res)
     print("peers ...", flush=True)
     bench_peers(a, build, out, models, big, work, res)
     return finish(res, out, a.smoke)
@@ -370,6 +383,8 @@ def finish(res, out, smoke):
         print_table(res)
     if "sweep" in res:
         print_sweep(res)
+    if "metrics_on_vs_off" in res:
+        print_metrics(res)
     if "peers_weightctl" in res:
         print_peers(res)
         plot_peers(res, out)

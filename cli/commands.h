@@ -105,6 +105,11 @@ absl::Status RunCheck(const Context& ctx, const ParsedArgs& args);
 // prints the status. Errors: Unavailable when the answer is not SERVING,
 // NotFound for an unknown service, the RPC's status otherwise.
 absl::Status RunHealth(const Context& ctx, const ParsedArgs& args);
+// stats --metrics HOST:PORT: the daemon's Prometheus metrics (its
+// --metrics_listen) as tables. Errors: Unavailable or DeadlineExceeded when
+// the endpoint does not answer, InvalidArgument for a malformed scrape,
+// FailedPrecondition when it holds no weightserver metrics.
+absl::Status RunStats(const Context& ctx, const ParsedArgs& args);
 
 }  // namespace weightserver::cli
 

@@ -182,6 +182,15 @@ const std::vector<Command>& Commands() {
        0,
        0,
        &RunHealth},
+      {"stats",
+       "--metrics HOST:PORT",
+       "show a server's metrics (its --metrics_listen endpoint) as tables",
+       {{.name = "metrics",
+         .value_name = "HOST:PORT",
+         .help = "address of the daemon's metrics listener"}},
+       0,
+       0,
+       &RunStats},
   };
   return *commands;
 }

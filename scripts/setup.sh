@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   g++ cmake ninja-build pkg-config git ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev liburing-dev libisal-dev nlohmann-json3-dev
+  libabsl-dev liburing-dev libisal-dev nlohmann-json3-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev googletest
   python3 python3-venv python3-pip
   nginx-light iperf3 gnuplot-nox curl openssl libssl-dev

@@ -111,6 +111,7 @@ bool BufferPool::WaitForRelease(size_t bytes, std::function<void()> callback,
     if (allocation_failed_ || bytes_in_use_ + size > capacity_bytes_) {
       if (under_share && starved_since_ns_ == 0) starved_since_ns_ = SteadyNowNs();
       waiters_.push_back(std::move(callback));
+      waits_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
   }

@@ -37,6 +37,7 @@
 #ifndef WEIGHTSERVER_SERVER_BUFFER_POOL_H_
 #define WEIGHTSERVER_SERVER_BUFFER_POOL_H_
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -118,6 +119,9 @@ class BufferPool {
   // metrics).
   size_t in_use() const;
   size_t bytes_in_use() const;
+  // Times WaitForRelease queued a callback (a stream found the budget
+  // spent) since construction.
+  uint64_t waits() const { return waits_.load(std::memory_order_relaxed); }
 
  private:
   // Index of the smallest class that holds `bytes`.
@@ -135,6 +139,7 @@ class BufferPool {
   size_t bytes_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   bool allocation_failed_ ABSL_GUARDED_BY(mu_) = false;  // Until a release.
   std::deque<std::function<void()>> waiters_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> waits_{0};
   int64_t starved_since_ns_ ABSL_GUARDED_BY(mu_) = 0;  // 0: none starves.
   size_t users_count_ ABSL_GUARDED_BY(mu_) = 0;
   // Held while users shed, so that a user is not removed (destroyed) then.

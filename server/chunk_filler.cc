@@ -133,10 +133,16 @@ absl::Status CheckIdentity(const MappedFile& f) {
   return absl::OkStatus();
 }
 
+// Bytes of one job by read path (ReadPathStats).
+struct PathBytes {
+  uint64_t mapped = 0, gather = 0, block = 0;
+};
+
 absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
-                              uint64_t min_block_read) {
+                              uint64_t min_block_read, PathBytes* counted) {
   const MappedFile& f = *job.file;
   if (job.buffer == nullptr) {  // Mapped: checksum in place.
+    for (const SourceSpan& s : job.spans) counted->mapped += s.length;
     uint32_t crc = 0;
     for (const SourceSpan& s : job.spans) {
       if (s.offset > f.size() || s.length > f.size() - s.offset) {
@@ -160,8 +166,10 @@ absl::StatusOr<uint32_t> Fill(const FillJob& job, io_uring* ring,
     }
     if (s.length >= min_block_read) {
       reads.push_back({s.offset, s.length, dest});
+      counted->block += s.length;
     } else {
       small.push_back({f.bytes().data() + s.offset, s.length, dest});
+      counted->gather += s.length;
     }
     pos += s.length;
   }
@@ -245,6 +253,13 @@ ChunkFiller::~ChunkFiller() {
   for (std::thread& t : workers_) t.join();
 }
 
+ReadPathStats ChunkFiller::stats() const {
+  return {.mapped = mapped_bytes_.load(std::memory_order_relaxed),
+          .gather = gather_bytes_.load(std::memory_order_relaxed),
+          .uring = uring_bytes_.load(std::memory_order_relaxed),
+          .pread = pread_bytes_.load(std::memory_order_relaxed)};
+}
+
 void ChunkFiller::Submit(FillJob job) {
   {
     MutexLock lock(&mu_);
@@ -269,7 +284,16 @@ void ChunkFiller::WorkerLoop() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    job.done(Fill(job, ring_ptr, options_.min_block_read));
+    PathBytes counted;
+    absl::StatusOr<uint32_t> crc =
+        Fill(job, ring_ptr, options_.min_block_read, &counted);
+    if (counted.mapped > 0) mapped_bytes_.fetch_add(counted.mapped, std::memory_order_relaxed);
+    if (counted.gather > 0) gather_bytes_.fetch_add(counted.gather, std::memory_order_relaxed);
+    if (counted.block > 0) {
+      (ring_ptr != nullptr ? uring_bytes_ : pread_bytes_)
+          .fetch_add(counted.block, std::memory_order_relaxed);
+    }
+    job.done(std::move(crc));
   }
   if (ring_ptr != nullptr) io_uring_queue_exit(ring_ptr);
 }

@@ -31,6 +31,7 @@
 #ifndef WEIGHTSERVER_SERVER_CHUNK_FILLER_H_
 #define WEIGHTSERVER_SERVER_CHUNK_FILLER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -52,6 +53,14 @@ enum class IoMode { kAuto, kUring, kPread };
 // "auto", "uring", "pread"; InvalidArgument otherwise.
 absl::StatusOr<IoMode> ParseIoMode(absl::string_view text);
 absl::string_view IoModeName(IoMode mode);
+
+// Payload bytes the read-ahead stage filled, by read path (metric-ready).
+struct ReadPathStats {
+  uint64_t mapped = 0;  // Sent from the mapping (zero copy), checksummed.
+  uint64_t gather = 0;  // Small spans copied from the mapping into a buffer.
+  uint64_t uring = 0;   // Read into a buffer with io_uring.
+  uint64_t pread = 0;   // Read into a buffer with pread.
+};
 
 struct FillJob {
   const MappedFile* file = nullptr;  // Kept alive by the caller until done.
@@ -84,6 +93,8 @@ class ChunkFiller {
 
   // kUring or kPread: what actually runs.
   IoMode mode() const { return mode_; }
+  // The bytes of the jobs filled so far (failed ones included), by path.
+  ReadPathStats stats() const;
 
  private:
   ChunkFiller(const Options& options, IoMode mode);
@@ -91,6 +102,11 @@ class ChunkFiller {
 
   const Options options_;
   const IoMode mode_;
+  // ReadPathStats' fields, counted once per job.
+  std::atomic<uint64_t> mapped_bytes_{0};
+  std::atomic<uint64_t> gather_bytes_{0};
+  std::atomic<uint64_t> uring_bytes_{0};
+  std::atomic<uint64_t> pread_bytes_{0};
   Mutex mu_;
   CondVar cv_;  // The queue grew, or stopping_ was set.
   std::deque<FillJob> queue_ ABSL_GUARDED_BY(mu_);

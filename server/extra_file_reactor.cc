@@ -26,14 +26,16 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
                    const ServedExtraFile* file, uint32_t chunk_bytes,
                    std::atomic<int>* active, std::atomic<uint64_t>* bytes_sent,
                    std::shared_ptr<StallWatch> watch,
-                   std::unique_ptr<ClientLimiter::Stream> limits)
+                   std::unique_ptr<ClientLimiter::Stream> limits,
+                   std::unique_ptr<CallRecord> record)
       : model_(std::move(model)),
         file_(file),
         chunk_bytes_(chunk_bytes),
         active_(active),
         bytes_sent_(bytes_sent),
         watch_(std::move(watch)),
-        limits_(std::move(limits)) {
+        limits_(std::move(limits)),
+        record_(std::move(record)) {
     absl::Status opened = Open();
     if (!opened.ok()) {
       End(wire::ToGrpcStatus(opened));
@@ -52,6 +54,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
     // Counted as written, not in OnDone: that may run after the client has
     // seen the end of the stream.
     bytes_sent_->fetch_add(chunk_.data().size(), std::memory_order_relaxed);
+    if (record_ != nullptr) record_->Sent(chunk_.data().size());
     Next();
   }
 
@@ -61,6 +64,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
     watch_->Detach();
     if (fd_ >= 0) close(fd_);
     active_->fetch_sub(1);
+    if (record_ != nullptr) record_->Done();
     delete this;
   }
 
@@ -69,6 +73,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   // finishes.
   void End(const grpc::Status& status) {
     limits_.reset();
+    if (record_ != nullptr) record_->SetStatus(wire::FromGrpcStatus(status));
     Finish(status);
   }
 
@@ -155,6 +160,8 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   int fd_ = -1;
   const std::shared_ptr<StallWatch> watch_;
   std::unique_ptr<ClientLimiter::Stream> limits_;  // Reset by End.
+  // Metrics and access log (nullptr: neither is on); Done in OnDone.
+  const std::unique_ptr<CallRecord> record_;
   WritePacer pacer_;
   uint64_t offset_ = 0;
   v1::Chunk chunk_;
@@ -162,10 +169,18 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
 
 class FailedReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
  public:
-  explicit FailedReactor(absl::Status status) {
+  FailedReactor(absl::Status status, std::unique_ptr<CallRecord> record)
+      : record_(std::move(record)) {
+    if (record_ != nullptr) record_->Refuse(status);
     Finish(wire::ToGrpcStatus(status));
   }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (record_ != nullptr) record_->Done();
+    delete this;
+  }
+
+ private:
+  const std::unique_ptr<CallRecord> record_;
 };
 
 }  // namespace
@@ -174,13 +189,16 @@ grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
     std::shared_ptr<const Model> model, const ServedExtraFile* file,
     uint32_t chunk_bytes, std::atomic<int>* active,
     std::atomic<uint64_t>* bytes_sent, std::shared_ptr<StallWatch> watch,
-    std::unique_ptr<ClientLimiter::Stream> limits) {
+    std::unique_ptr<ClientLimiter::Stream> limits,
+    std::unique_ptr<CallRecord> record) {
   return new ExtraFileReactor(std::move(model), file, chunk_bytes, active,
-                              bytes_sent, std::move(watch), std::move(limits));
+                              bytes_sent, std::move(watch), std::move(limits),
+                              std::move(record));
 }
 
-grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(absl::Status status) {
-  return new FailedReactor(std::move(status));
+grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(
+    absl::Status status, std::unique_ptr<CallRecord> record) {
+  return new FailedReactor(std::move(status), std::move(record));
 }
 
 }  // namespace weightserver::server

@@ -30,6 +30,7 @@
 #include <grpcpp/support/server_callback.h>
 
 #include "absl/status/status.h"
+#include "server/call_record.h"
 #include "server/client_limits.h"
 #include "server/model_repository.h"
 #include "server/stall_watchdog.h"
@@ -41,15 +42,19 @@ namespace weightserver::server {
 // `chunk_bytes`. `active` is decremented, and `bytes_sent` grows by the
 // payload sent, when the stream ends. `watch` times each write; the reactor
 // detaches it in OnDone. `limits` (required) paces the writes and is freed
-// when the stream finishes.
+// when the stream finishes. `record` (optional) hears of every payload
+// written and of the end.
 grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
     std::shared_ptr<const Model> model, const ServedExtraFile* file,
     uint32_t chunk_bytes, std::atomic<int>* active,
     std::atomic<uint64_t>* bytes_sent, std::shared_ptr<StallWatch> watch,
-    std::unique_ptr<ClientLimiter::Stream> limits);
+    std::unique_ptr<ClientLimiter::Stream> limits,
+    std::unique_ptr<CallRecord> record = nullptr);
 
-// A reactor that finishes at once with `status`.
-grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(absl::Status status);
+// A reactor that finishes at once with `status`; `record` (optional) logs
+// the refusal.
+grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(
+    absl::Status status, std::unique_ptr<CallRecord> record = nullptr);
 
 }  // namespace weightserver::server
 

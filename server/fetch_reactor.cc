@@ -40,10 +40,12 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   FetchReactor(FetchPlan plan, const FetchResources& resources,
                std::shared_ptr<StallWatch> watch,
-               std::unique_ptr<ClientLimiter::Stream> limits)
+               std::unique_ptr<ClientLimiter::Stream> limits,
+               std::unique_ptr<CallRecord> record)
       : res_(resources),
         watch_(std::move(watch)),
         limits_(std::move(limits)),
+        record_(std::move(record)),
         scheduler_(std::move(plan), SchedulerOptions()) {
     Pump();
   }
@@ -62,6 +64,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override {
     watch_->Detach();
     res_.active->fetch_sub(1);
+    if (record_ != nullptr) record_->Done();
     Unref();
   }
 
@@ -156,6 +159,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       // The client's slot is free before the client hears of the end: its
       // next stream must not find this one still counted.
       limits_.reset();
+      if (record_ != nullptr) record_->SetStatus(*step.finish);
       Finish(wire::ToGrpcStatus(*step.finish));
     }
   }
@@ -178,6 +182,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     write_buffer_ = grpc::ByteBuffer(parts.data(), parts.size());
     if (res_.bytes_sent != nullptr) res_.bytes_sent->fetch_add(chunk.size);
+    if (record_ != nullptr) record_->Sent(chunk.size);
   }
 
   void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -189,6 +194,8 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const std::shared_ptr<StallWatch> watch_;
   // Reset at the finish (the one Pump that gets it; no write follows).
   std::unique_ptr<ClientLimiter::Stream> limits_;
+  // Metrics and access log (nullptr: neither is on); Done in OnDone.
+  const std::unique_ptr<CallRecord> record_;
   WritePacer pacer_;
   // Built by the one Pump that got the write; released in WriteEnded (the
   // write sent, failed, or cancelled while it waited for tokens).
@@ -200,8 +207,18 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 class FailedReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit FailedReactor(absl::Status status) { Finish(wire::ToGrpcStatus(status)); }
-  void OnDone() override { delete this; }
+  FailedReactor(absl::Status status, std::unique_ptr<CallRecord> record)
+      : record_(std::move(record)) {
+    if (record_ != nullptr) record_->Refuse(status);
+    Finish(wire::ToGrpcStatus(status));
+  }
+  void OnDone() override {
+    if (record_ != nullptr) record_->Done();
+    delete this;
+  }
+
+ private:
+  const std::unique_ptr<CallRecord> record_;
 };
 
 }  // namespace
@@ -209,14 +226,15 @@ class FailedReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
     FetchPlan plan, const FetchResources& resources,
     std::shared_ptr<StallWatch> watch,
-    std::unique_ptr<ClientLimiter::Stream> limits) {
+    std::unique_ptr<ClientLimiter::Stream> limits,
+    std::unique_ptr<CallRecord> record) {
   return new FetchReactor(std::move(plan), resources, std::move(watch),
-                          std::move(limits));
+                          std::move(limits), std::move(record));
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(
-    absl::Status status) {
-  return new FailedReactor(std::move(status));
+    absl::Status status, std::unique_ptr<CallRecord> record) {
+  return new FailedReactor(std::move(status), std::move(record));
 }
 
 }  // namespace weightserver::server

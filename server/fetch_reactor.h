@@ -40,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "server/buffer_pool.h"
+#include "server/call_record.h"
 #include "server/chunk_filler.h"
 #include "server/client_limits.h"
 #include "server/fetch_plan.h"
@@ -63,14 +64,17 @@ struct FetchResources {
 // Starts streaming `plan`. plan.chunk_bytes must be <= pool->max_buffer_bytes().
 // `watch` times each write (StallWatchdog); the reactor detaches it in OnDone.
 // `limits` (required) paces the writes and is freed when the stream ends.
+// `record` (optional) hears of every payload written and of the end.
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
     FetchPlan plan, const FetchResources& resources,
     std::shared_ptr<StallWatch> watch,
-    std::unique_ptr<ClientLimiter::Stream> limits);
+    std::unique_ptr<ClientLimiter::Stream> limits,
+    std::unique_ptr<CallRecord> record = nullptr);
 
-// A reactor that finishes at once with `status` (for rejected requests).
+// A reactor that finishes at once with `status` (for rejected requests);
+// `record` (optional) logs the refusal.
 grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(
-    absl::Status status);
+    absl::Status status, std::unique_ptr<CallRecord> record = nullptr);
 
 }  // namespace weightserver::server
 

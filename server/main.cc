@@ -4,7 +4,9 @@
 //
 //   weightserver --repo DIR [--listen HOST:PORT|unix:PATH]
 //
-// Prints "weightserver: listening on HOST:PORT" on stdout once it serves.
+// Prints "weightserver: listening on HOST:PORT" on stdout once it serves,
+// then, with --metrics_listen, "weightserver: metrics on HOST:PORT" (the
+// bound port; scripts read the last word of either line).
 // SIGINT / SIGTERM stop it: no new calls, running streams get
 // --grace_period to finish, then the process exits at once. SIGHUP rescans
 // the repository now (live_repository.h); SIGUSR1 and SIGUSR2 are logged and
@@ -103,6 +105,16 @@ ABSL_FLAG(std::string, auth_file, "",
           "JSON access policy: which bearer tokens and client certificates "
           "may read which models (README \"Security\"); re-read when it "
           "changes. Empty: every caller reads every model.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT of an HTTP listener serving Prometheus metrics at "
+          "/metrics (port 0 picks a free one; README \"Metrics\"). Empty: "
+          "no metrics.");
+ABSL_FLAG(std::string, access_log, "off",
+          "One line per Fetch and ReadFile stream (peer, identity, model, "
+          "revision, entries, bytes, duration, status): a file to append "
+          "to, - for stderr, or off.");
+ABSL_FLAG(std::string, log_format, "text",
+          "Format of the access log lines: text (key=value) or json.");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(30),
           "On SIGTERM/SIGINT, how long running streams may take to finish.");
 
@@ -192,6 +204,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.service.io = *io;
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.access_log.path = absl::GetFlag(FLAGS_access_log);
+  absl::StatusOr<weightserver::server::LogFormat> log_format =
+      weightserver::server::ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!log_format.ok()) {
+    std::cerr << "weightserver: " << log_format.status().message() << "\n";
+    return 2;
+  }
+  options.access_log.format = *log_format;
   auto server = weightserver::server::Server::Start(options);
   if (!server.ok()) {
     std::cerr << "weightserver: " << server.status().message() << "\n";
@@ -227,9 +248,21 @@ int main(int argc, char** argv) {
               << " with " << options.tls.cert_file << ", re-read every "
               << options.tls.reload_interval;
   }
+  if (options.access_log.enabled()) {
+    LOG(INFO) << "access log: "
+              << (options.access_log.path == "-" ? std::string("stderr")
+                                                 : options.access_log.path)
+              << ", " << absl::GetFlag(FLAGS_log_format);
+  }
   // Scripts read the address from this line: its last word.
   std::cout << "weightserver: listening on " << (*server)->address()
             << std::endl;
+  if (!(*server)->metrics_address().empty()) {
+    LOG(INFO) << "metrics: http://" << (*server)->metrics_address()
+              << "/metrics";
+    std::cout << "weightserver: metrics on " << (*server)->metrics_address()
+              << std::endl;
+  }
 
   std::thread waiter([&] {
     int sig = 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -109,9 +110,31 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 
 bool MappedFile::Poisoned() const { return MappingPoisoned(registry_slot_); }
 
+namespace {
+std::atomic<uint64_t> crc_cache_hits{0};
+std::atomic<uint64_t> crc_cache_misses{0};
+
+// Adds one call's counts to the process's when it returns: two atomic adds
+// per chunk, not per block.
+struct CrcCacheCount {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  ~CrcCacheCount() {
+    if (hits > 0) crc_cache_hits.fetch_add(hits, std::memory_order_relaxed);
+    if (misses > 0) crc_cache_misses.fetch_add(misses, std::memory_order_relaxed);
+  }
+};
+}  // namespace
+
+CrcCacheStats GetCrcCacheStats() {
+  return {.hits = crc_cache_hits.load(std::memory_order_relaxed),
+          .misses = crc_cache_misses.load(std::memory_order_relaxed)};
+}
+
 bool MappedFile::CachedCrc32c(uint64_t offset, uint64_t length,
                               uint32_t* crc) const {
   static const Crc32cCombiner kBlock(kCrcBlockBytes);
+  CrcCacheCount count;
   const std::byte* base = static_cast<const std::byte*>(data_);
   const uint64_t end = offset + length;
   uint64_t pos = offset;
@@ -127,14 +150,16 @@ bool MappedFile::CachedCrc32c(uint64_t offset, uint64_t length,
     std::atomic<uint64_t>& slot = block_crcs_[pos / kCrcBlockBytes];
     uint64_t cached = slot.load(std::memory_order_relaxed);
     if (cached == 0) {
+      ++count.misses;
       uint32_t block = 0;
       if (!GuardedCrc32c(base + pos, kCrcBlockBytes, &block)) return false;
       cached = uint64_t{1} << 32 | block;
       // Zeros patched in for a page that could not be read are not the file.
       if (!Poisoned()) slot.store(cached, std::memory_order_relaxed);
-    } else if (!GuardedTouch(base + pos, kCrcBlockBytes)) {
+    } else {
+      ++count.hits;
       // Fault the pages in here, under the guard, not on a gRPC thread.
-      return false;
+      if (!GuardedTouch(base + pos, kCrcBlockBytes)) return false;
     }
     *crc = kBlock.Combine(*crc, static_cast<uint32_t>(cached));
   }

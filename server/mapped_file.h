@@ -39,6 +39,14 @@
 
 namespace weightserver::server {
 
+// Whole blocks CachedCrc32c took from the cache (hits) and checksummed
+// (misses), over every file of the process since it started.
+struct CrcCacheStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+};
+CrcCacheStats GetCrcCacheStats();
+
 // What identifies one version of a file.
 struct FileIdentity {
   uint64_t device = 0;

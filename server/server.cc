@@ -13,6 +13,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/service_metrics.h"
 #include "util/status_macros.h"
 
 namespace weightserver::server {
@@ -79,8 +81,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                    LiveRepository::Start(LiveOptions(options)));
   std::unique_ptr<Server> server(new Server());
   server->repository_ = std::move(repo);
+  ServiceOptions service_options = options.service;
+  if (!options.metrics_listen.empty()) {
+    server->metrics_ = std::make_shared<ServerMetrics>();
+    service_options.metrics = server->metrics_.get();
+  }
+  if (options.access_log.enabled()) {
+    ASSIGN_OR_RETURN(server->access_log_, AccessLog::Open(options.access_log));
+    service_options.access_log = server->access_log_.get();
+  }
   ASSIGN_OR_RETURN(server->service_,
-                   WeightService::Create(server->repository_, options.service));
+                   WeightService::Create(server->repository_, service_options));
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeServerCredentials(options.tls));
@@ -105,6 +116,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   } else {
     std::string host = options.listen.substr(0, options.listen.rfind(':'));
     server->address_ = absl::StrCat(host, ":", port);
+  }
+  if (server->metrics_ != nullptr) {
+    ExportServiceMetrics(*server->service_, server->metrics_.get());
+    ExportRepositoryMetrics(server->repository_, server->metrics_.get());
+    ASSIGN_OR_RETURN(server->metrics_listener_,
+                     MetricsListener::Start(options.metrics_listen,
+                                            server->metrics_));
   }
   grpc::HealthCheckServiceInterface* health =
       server->grpc_server_->GetHealthCheckService();

@@ -5,7 +5,10 @@
 // Server::Start scans the repository, registers the WeightService, the
 // standard health service (SERVING once models are loaded) and server
 // reflection, and listens. `listen` is HOST:PORT (port 0 picks a free port;
-// address() then has the real one) or unix:PATH.
+// address() then has the real one) or unix:PATH. With `metrics_listen` it
+// also serves Prometheus metrics (metrics.h) over HTTP at /metrics there;
+// with `access_log` enabled it logs every Fetch and ReadFile stream
+// (access_log.h).
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto server, Server::Start({.repo = dir,
@@ -24,6 +27,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/access_log.h"
+#include "server/metrics.h"
 #include "server/model_repository.h"
 #include "server/tls_credentials.h"
 #include "server/weight_service.h"
@@ -64,6 +69,11 @@ struct ServerOptions {
   // connection (GOAWAY "too_many_pings").
   absl::Duration min_client_ping_interval = absl::Seconds(10);
   int max_ping_strikes = 2;
+  // HOST:PORT of the metrics listener (port 0 picks a free one); empty:
+  // no metrics.
+  std::string metrics_listen;
+  // One line per Fetch and ReadFile stream; off by default.
+  AccessLogOptions access_log;
 };
 
 // Whether `listen` (HOST:PORT or unix:PATH) is reachable from this machine
@@ -73,8 +83,8 @@ bool IsLoopback(const std::string& listen);
 class Server {
  public:
   // Errors: the repository scan's (NotFound, InvalidArgument),
-  // MakeServerCredentials's, and Unavailable when the address cannot be
-  // bound.
+  // MakeServerCredentials's, AccessLog::Open's, and Unavailable when the
+  // address (or the metrics address) cannot be bound.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options);
 
@@ -89,6 +99,13 @@ class Server {
   }
   LiveRepository& live_repository() const { return *repository_; }
   const WeightService& service() const { return *service_; }
+  // HOST:PORT of the metrics listener with its bound port; empty without
+  // metrics_listen.
+  std::string metrics_address() const {
+    return metrics_listener_ ? metrics_listener_->address() : std::string();
+  }
+  // The metrics (nullptr without metrics_listen).
+  const ServerMetrics* metrics() const { return metrics_.get(); }
 
   // Stops accepting calls; running calls get until `grace` to finish, then
   // are cancelled.
@@ -100,10 +117,15 @@ class Server {
   Server() = default;
 
   std::shared_ptr<LiveRepository> repository_;
+  // Before service_: the service's streams record into them.
+  std::shared_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<WeightService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::string address_;
   int port_ = 0;
+  // Last: stopped first, as its samplers read service_.
+  std::unique_ptr<MetricsListener> metrics_listener_;
 };
 
 }  // namespace weightserver::server

@@ -181,12 +181,26 @@ bool WeightService::MayRead(const std::string& caller, absl::string_view model) 
   return false;
 }
 
+std::unique_ptr<CallRecord> WeightService::Record(
+    Method method, grpc::CallbackServerContext* context) {
+  return CallRecord::Start(method, options_.metrics, options_.access_log,
+                           options_.access_log != nullptr ? context->peer()
+                                                          : std::string());
+}
+
+void WeightService::CountCall(Method method, const grpc::Status& status) {
+  if (options_.metrics == nullptr) return;
+  options_.metrics->CountCall(
+      method, static_cast<absl::StatusCode>(status.error_code()));
+}
+
 grpc::ServerUnaryReactor* WeightService::ListModels(
     grpc::CallbackServerContext* context, const v1::ListModelsRequest*,
     v1::ListModelsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<std::string> caller = Caller(context);
   if (!caller.ok()) {
+    CountCall(Method::kListModels, wire::ToGrpcStatus(caller.status()));
     reactor->Finish(wire::ToGrpcStatus(caller.status()));
     return reactor;
   }
@@ -224,6 +238,7 @@ grpc::ServerUnaryReactor* WeightService::ListModels(
                                }),
                 list->end());
   }
+  CountCall(Method::kListModels, grpc::Status::OK);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -258,41 +273,54 @@ grpc::ServerUnaryReactor* WeightService::GetModel(
     status = absl::NotFoundError(
         absl::StrCat("GetModel: no model ", QuoteInput(request.name())));
   }
+  CountCall(Method::kGetModel, wire::ToGrpcStatus(status));
   reactor->Finish(wire::ToGrpcStatus(status));
   return reactor;
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  std::unique_ptr<CallRecord> record = Record(Method::kFetch, context);
+  auto refuse = [&record](absl::Status status) {
+    return FailedFetchReactor(std::move(status), std::move(record));
+  };
   auto request = std::make_unique<v1::FetchRequest>();
   grpc::ByteBuffer copy(*raw);  // Deserialize consumes its input.
   grpc::Status parsed =
       grpc::SerializationTraits<v1::FetchRequest>::Deserialize(&copy,
                                                                request.get());
   if (!parsed.ok()) {
-    return FailedFetchReactor(absl::InvalidArgumentError(
+    return refuse(absl::InvalidArgumentError(
         absl::StrCat("Fetch: malformed request: ", parsed.error_message())));
   }
+  if (record != nullptr) {
+    record->SetRequest(request->model(), request->revision(),
+                       static_cast<uint64_t>(request->tensors_size()));
+  }
   absl::StatusOr<std::string> caller = Caller(context);
-  if (!caller.ok()) return FailedFetchReactor(caller.status());
+  if (!caller.ok()) return refuse(caller.status());
+  if (record != nullptr) record->SetIdentity(*caller);
   if (!request->model().empty() && !MayRead(*caller, request->model())) {
-    return FailedFetchReactor(absl::NotFoundError(
+    return refuse(absl::NotFoundError(
         absl::StrCat("Fetch: no model ", QuoteInput(request->model()))));
   }
   absl::StatusOr<FetchPlan> plan =
       PlanFetch(repository_->Find(request->model()), *request, options_.limits);
-  if (!plan.ok()) return FailedFetchReactor(plan.status());
+  if (!plan.ok()) return refuse(plan.status());
+  if (record != nullptr) {
+    record->SetModel(plan->model->name, plan->model->revision);
+  }
   // gRPC keeps the message for the life of the call; the plan lives as long.
   const uint64_t cost = raw->Length() + plan->MemoryBytes();
   if (cost > request_budget_.capacity()) {
-    return FailedFetchReactor(absl::InvalidArgumentError(absl::StrCat(
+    return refuse(absl::InvalidArgumentError(absl::StrCat(
         "Fetch model '", plan->model->name, "': the request needs ", cost,
         " bytes of server memory, more than all of max_request_memory (",
         request_budget_.capacity(), "); send fewer entries per request")));
   }
   plan->charge = request_budget_.TryCharge(cost);
   if (!plan->charge.has_value()) {
-    return FailedFetchReactor(absl::ResourceExhaustedError(absl::StrCat(
+    return refuse(absl::ResourceExhaustedError(absl::StrCat(
         "Fetch model '", plan->model->name, "': the streams in progress hold ",
         request_budget_.used(), " of the ", request_budget_.capacity(),
         " bytes of max_request_memory and this request needs ", cost,
@@ -301,10 +329,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
   absl::StatusOr<std::unique_ptr<ClientLimiter::Stream>> limits =
       limiter_.Admit(ClientLabel(*caller, context->peer()),
                      absl::StrCat("Fetch model '", plan->model->name, "'"));
-  if (!limits.ok()) return FailedFetchReactor(limits.status());
+  if (!limits.ok()) return refuse(limits.status());
   if (active_streams_.fetch_add(1) >= options_.max_streams) {
     active_streams_.fetch_sub(1);
-    return FailedFetchReactor(absl::ResourceExhaustedError(absl::StrCat(
+    return refuse(absl::ResourceExhaustedError(absl::StrCat(
         "Fetch model '", request->model(), "': ", options_.max_streams,
         " streams already running; retry later")));
   }
@@ -318,7 +346,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
                      .active = &active_streams_,
                      .bytes_sent = &bytes_sent_,
                      .timers_out = &timers_out_},
-      watchdog_->Watch(context), *std::move(limits));
+      watchdog_->Watch(context), *std::move(limits), std::move(record));
 }
 
 WeightService::~WeightService() {
@@ -329,31 +357,41 @@ WeightService::~WeightService() {
 grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
     grpc::CallbackServerContext* context,
     const v1::ReadFileRequest* request) {
+  std::unique_ptr<CallRecord> record = Record(Method::kReadFile, context);
+  auto refuse = [&record](absl::Status status) {
+    return FailedExtraFileReactor(std::move(status), std::move(record));
+  };
+  if (record != nullptr) {
+    record->SetRequest(request->model(), request->revision(), 1,
+                       request->name());
+  }
   absl::StatusOr<std::string> caller = Caller(context);
-  if (!caller.ok()) return FailedExtraFileReactor(caller.status());
+  if (!caller.ok()) return refuse(caller.status());
+  if (record != nullptr) record->SetIdentity(*caller);
   if (!request->model().empty() && !MayRead(*caller, request->model())) {
-    return FailedExtraFileReactor(absl::NotFoundError(
+    return refuse(absl::NotFoundError(
         absl::StrCat("ReadFile: no model ", QuoteInput(request->model()))));
   }
   std::shared_ptr<const Model> model = repository_->Find(request->model());
   if (absl::Status s = CheckRequestedModel(model.get(), request->model(),
                                            request->revision(), "ReadFile");
       !s.ok()) {
-    return FailedExtraFileReactor(std::move(s));
+    return refuse(std::move(s));
   }
+  if (record != nullptr) record->SetModel(model->name, model->revision);
   const ServedExtraFile* file = model->FindExtraFile(request->name());
   if (file == nullptr) {
-    return FailedExtraFileReactor(absl::NotFoundError(absl::StrCat(
+    return refuse(absl::NotFoundError(absl::StrCat(
         "model '", model->name, "': no extra file ",
         QuoteInput(request->name()), " (GetModel lists them)")));
   }
   absl::StatusOr<std::unique_ptr<ClientLimiter::Stream>> limits =
       limiter_.Admit(ClientLabel(*caller, context->peer()),
                      absl::StrCat("ReadFile model '", model->name, "'"));
-  if (!limits.ok()) return FailedExtraFileReactor(limits.status());
+  if (!limits.ok()) return refuse(limits.status());
   if (active_streams_.fetch_add(1) >= options_.max_streams) {
     active_streams_.fetch_sub(1);
-    return FailedExtraFileReactor(absl::ResourceExhaustedError(absl::StrCat(
+    return refuse(absl::ResourceExhaustedError(absl::StrCat(
         "ReadFile model '", model->name, "': ", options_.max_streams,
         " streams already running; retry later")));
   }
@@ -365,7 +403,8 @@ grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
                        l.max_chunk_bytes);
   return StartExtraFileReactor(std::move(model), file, chunk_bytes,
                                &active_streams_, &bytes_sent_,
-                               watchdog_->Watch(context), *std::move(limits));
+                               watchdog_->Watch(context), *std::move(limits),
+                               std::move(record));
 }
 
 }  // namespace weightserver::server

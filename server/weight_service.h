@@ -26,7 +26,9 @@
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
+#include "server/access_log.h"
 #include "server/buffer_pool.h"
+#include "server/call_record.h"
 #include "server/chunk_filler.h"
 #include "server/client_limits.h"
 #include "server/fetch_plan.h"
@@ -35,6 +37,7 @@
 #include "weightserver/format/model_info.h"
 #include "server/auth_policy.h"
 #include "server/memory_budget.h"
+#include "server/metrics.h"
 #include "server/stall_watchdog.h"
 #include "util/mutex.h"
 #include "weightserver/v1/weightserver.grpc.pb.h"
@@ -77,6 +80,10 @@ struct ServiceOptions {
   // Access policy (auth_policy.h): empty, every caller reads every model.
   std::string auth_file;
   absl::Duration auth_reload_interval = absl::Seconds(2);
+  // Where calls are counted (metrics.h) and streams logged (access_log.h);
+  // nullptr: not. Borrowed: they outlive the service.
+  ServerMetrics* metrics = nullptr;
+  AccessLog* access_log = nullptr;
 };
 
 class WeightService final
@@ -142,6 +149,10 @@ class WeightService final
   const AuthPolicyWatcher* auth() const { return auth_.get(); }
   // The read path in use: kUring or kPread.
   IoMode io_mode() const { return filler_->mode(); }
+  // Payload bytes the read-ahead stage read, by path (chunk_filler.h).
+  ReadPathStats read_path_stats() const { return filler_->stats(); }
+  // Times a stream waited for a read-ahead buffer (buffer_pool.h).
+  uint64_t pool_waits() const { return pool_->waits(); }
 
  private:
   WeightService(std::shared_ptr<LiveRepository> repository,
@@ -161,6 +172,11 @@ class WeightService final
   // Whether `caller` may read `model` (always, with no policy); counts
   // refusals.
   bool MayRead(const std::string& caller, absl::string_view model);
+  // The record of a stream call (nullptr: no metrics, no access log).
+  std::unique_ptr<CallRecord> Record(Method method,
+                                     grpc::CallbackServerContext* context);
+  // Counts a unary call's outcome.
+  void CountCall(Method method, const grpc::Status& status);
 
   std::shared_ptr<LiveRepository> repository_;
   ServiceOptions options_;

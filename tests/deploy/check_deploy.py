@@ -17,7 +17,13 @@
 #    that is JSON naming its token's SHA-256;
 # 4. the shell scripts of deploy/, tests/gpu/ and scripts/dev-pki.sh pass
 #    `bash -n`, and
-#    shellcheck when it is installed.
+#    shellcheck when it is installed;
+# 5. metrics: the Deployment turns on --metrics_listen, exposes its port and
+#    annotates its pods for scraping (prometheus.io/scrape, port, path); the
+#    Grafana dashboard (deploy/grafana/*.json) has Grafana's fields (title,
+#    uid, schemaVersion, panels with type, targets and gridPos) and queries
+#    only metrics that server/metrics.cc's kMetricNames declares (whose
+#    every name tests/integration/metrics_test.cc finds in a real scrape).
 # Exit 0: all passed; 1: a failure (each printed), PyYAML missing included
 # (a check that CI skipped would prove nothing).
 import glob
@@ -25,6 +31,7 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -193,9 +200,77 @@ def check_shell():
         print("note: shellcheck not installed")
 
 
+def metric_names():
+    """kMetricNames of server/metrics.cc: every family the server exports."""
+    text = open(os.path.join(ROOT, "server", "metrics.cc")).read()
+    block = re.search(r"kMetricNames = \{(.*?)\};", text, re.S)
+    check(block is not None, "server/metrics.cc: no kMetricNames")
+    return set(re.findall(r'"(weightserver_[a-z0-9_]+)"', block.group(1) if block else ""))
+
+
+def check_metrics(docs):
+    deployments = [d for name, ds in docs.items() if "kubernetes" in name
+                   for d in ds if d.get("kind") == "Deployment"]
+    if not deployments:
+        return
+    template = deployments[0]["spec"]["template"]
+    c = template["spec"]["containers"][0]
+    listen = [a.partition("=")[2] for a in c.get("args", []) if a.startswith("--metrics_listen=")]
+    check(len(listen) == 1, "k8s: the daemon has no --metrics_listen=HOST:PORT")
+    if not listen:
+        return
+    port = int(listen[0].rsplit(":", 1)[1])
+    check(any(p.get("containerPort") == port for p in c.get("ports", [])),
+          "k8s: metrics port %d is not a containerPort" % port)
+    notes = (template.get("metadata") or {}).get("annotations") or {}
+    check(notes.get("prometheus.io/scrape") == "true", "k8s: pods not annotated prometheus.io/scrape")
+    check(notes.get("prometheus.io/port") == str(port),
+          "k8s: prometheus.io/port is %r, not %d" % (notes.get("prometheus.io/port"), port))
+    check(notes.get("prometheus.io/path") == "/metrics", "k8s: prometheus.io/path is not /metrics")
+
+
+def check_dashboards():
+    known = metric_names()
+    check(len(known) >= 20, "kMetricNames lists %d metrics" % len(known))
+    paths = sorted(glob.glob(os.path.join(ROOT, "deploy", "grafana", "*.json")))
+    check(len(paths) >= 1, "no Grafana dashboard in deploy/grafana/")
+    for path in paths:
+        name = os.path.relpath(path, ROOT)
+        try:
+            d = json.load(open(path))
+        except ValueError as e:
+            check(False, "%s: not JSON: %s" % (name, e))
+            continue
+        for field, kind in (("title", str), ("uid", str), ("schemaVersion", int), ("panels", list)):
+            check(isinstance(d.get(field), kind), "%s: no %s (%s)" % (name, field, kind.__name__))
+        check(len(d.get("panels") or []) >= 10, "%s: fewer than 10 panels" % name)
+        ids = set()
+        queried = set()
+        for p in d.get("panels") or []:
+            what = "%s: panel %r" % (name, p.get("title"))
+            check(isinstance(p.get("type"), str) and isinstance(p.get("title"), str),
+                  what + ": no type or title")
+            check(p.get("id") not in ids, what + ": duplicate id")
+            ids.add(p.get("id"))
+            grid = p.get("gridPos") or {}
+            check(all(isinstance(grid.get(k), int) for k in "hwxy") and
+                  grid.get("x", 0) + grid.get("w", 0) <= 24, what + ": bad gridPos %s" % grid)
+            targets = p.get("targets") or []
+            check(len(targets) >= 1, what + ": no targets")
+            for t in targets:
+                check(bool(t.get("expr")) and bool(t.get("refId")), what + ": a target without expr or refId")
+                for m in re.findall(r"\b(weightserver_[a-z0-9_]+)", t.get("expr", "")):
+                    queried.add(re.sub(r"_(bucket|sum|count)$", "", m))
+        for m in sorted(queried - known):
+            check(False, "%s queries %s, which the server does not export" % (name, m))
+        check(len(queried) >= 15, "%s queries only %d metrics" % (name, len(queried)))
+
+
 def main():
     docs = load_all()
     check_kubernetes(docs)
+    check_metrics(docs)
+    check_dashboards()
     check_compose(docs)
     check_kustomize()
     check_dev_pki()
@@ -203,8 +278,8 @@ def main():
     if failures:
         print("%d failure(s)" % len(failures))
         return 1
-    print("deploy: %d YAML files, Kubernetes and compose mounts and probes, dev-pki.sh, "
-          "shell scripts: OK" % len(docs))
+    print("deploy: %d YAML files, Kubernetes and compose mounts and probes, metrics "
+          "scraping, Grafana dashboards, dev-pki.sh, shell scripts: OK" % len(docs))
     return 0
 
 
