@@ -25,10 +25,12 @@ if ! "$venv/bin/python" -c "import torch, transformers, safetensors, ml_dtypes, 
   pip_install numpy ml_dtypes "safetensors>=0.4" pytest torch "transformers>=4.45" \
     "nanobind>=2.0" "scikit-build-core>=0.10"
 fi
-# Added later (tests/test_metrics.py parses the /metrics scrape): installed
-# into an existing venv rather than rebuilding it (torch is 3 GB).
-if ! "$venv/bin/python" -c "import prometheus_client" 2>/dev/null; then
-  pip_install prometheus_client
+# Added later (tests/test_metrics.py parses the /metrics scrape with
+# prometheus_client; tests/test_hf_cache.py lays out a cache with
+# huggingface_hub): installed into an existing venv rather than rebuilding
+# it (torch is 3 GB).
+if ! "$venv/bin/python" -c "import prometheus_client, huggingface_hub" 2>/dev/null; then
+  pip_install prometheus_client huggingface_hub
 fi
 # The package, built against this checkout without build isolation (the venv
 # has the build requirements); scikit-build-core keeps its build tree in
