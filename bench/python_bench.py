@@ -7,8 +7,8 @@
 #   $PY bench/python_bench.py [--build build] [--size-gib 2] [--runs 5]
 #   $PY bench/python_bench.py --smoke     # seconds; run by the python.sdk tests
 #
-# In one run, on loopback with the page cache warm, alternated A/B/C so the
-# machine's noise is shared:
+# In one run, on loopback with the page cache warm, alternated A/B/C (the
+# order rotated each round) so the machine's noise is shared:
 #   1. `weightctl load MODEL` (a fresh process, into host memory, verified);
 #   2. `ws.load(uri, framework="np")` in a fresh Python process;
 #   3. `ws.load(uri, framework="pt")` the same;
@@ -98,17 +98,23 @@ def main():
         rates = {"weightctl": [], "np": [], "pt": []}
         tensor_bytes = None
         run_timed([ctl, "--server", server.addr, "load", name])  # Warm-up.
-        for _ in range(a.runs):
-            _, _, text = run_timed([ctl, "--server", server.addr, "load", name])
-            m = re.search(r"loaded \d+ tensors, .* in ([\d.]+) s", text)
-            if not m:
-                raise RuntimeError("unexpected weightctl output: " + text)
-            rates["weightctl"].append(float(m.group(1)))
-            for fw in ("np", "pt"):
-                got = json.loads(run_timed([sys.executable, PEER_LOAD, "ws-" + fw, uri])[2])
+        loaders = ["weightctl", "np", "pt"]
+        for r in range(a.runs):
+            # Rotated each round: each loader follows each other one as often
+            # (a process's first touch of fresh memory costs more or less
+            # depending on what the previous process left behind).
+            for k in loaders[r % 3:] + loaders[:r % 3]:
+                if k == "weightctl":
+                    _, _, text = run_timed([ctl, "--server", server.addr, "load", name])
+                    m = re.search(r"loaded \d+ tensors, .* in ([\d.]+) s", text)
+                    if not m:
+                        raise RuntimeError("unexpected weightctl output: " + text)
+                    rates[k].append(float(m.group(1)))
+                    continue
+                got = json.loads(run_timed([sys.executable, PEER_LOAD, "ws-" + k, uri])[2])
                 assert tensor_bytes in (None, got["bytes"]), (tensor_bytes, got)
                 tensor_bytes = got["bytes"]
-                rates[fw].append(got["seconds"])
+                rates[k].append(got["seconds"])
         for k, walls in rates.items():
             res["%s_gbps" % k] = statistics.median(tensor_bytes / w / GB for w in walls)
         res["tensor_bytes"] = tensor_bytes
