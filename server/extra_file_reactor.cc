@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "server/failed_reactor.h"
 #include "server/write_pacer.h"
 #include "util/crc32c.h"
 #include "util/errno_status.h"
@@ -167,22 +168,6 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
   v1::Chunk chunk_;
 };
 
-class FailedReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
- public:
-  FailedReactor(absl::Status status, std::unique_ptr<CallRecord> record)
-      : record_(std::move(record)) {
-    if (record_ != nullptr) record_->Refuse(status);
-    Finish(wire::ToGrpcStatus(status));
-  }
-  void OnDone() override {
-    if (record_ != nullptr) record_->Done();
-    delete this;
-  }
-
- private:
-  const std::unique_ptr<CallRecord> record_;
-};
-
 }  // namespace
 
 grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
@@ -198,7 +183,7 @@ grpc::ServerWriteReactor<v1::Chunk>* StartExtraFileReactor(
 
 grpc::ServerWriteReactor<v1::Chunk>* FailedExtraFileReactor(
     absl::Status status, std::unique_ptr<CallRecord> record) {
-  return new FailedReactor(std::move(status), std::move(record));
+  return new FailedReactor<v1::Chunk>(std::move(status), std::move(record));
 }
 
 }  // namespace weightserver::server

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/failed_reactor.h"
 #include "server/fetch_scheduler.h"
 #include "server/write_pacer.h"
 #include "wire/chunk_codec.h"
@@ -205,22 +206,6 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   FetchScheduler scheduler_;  // Last: its callbacks use the members above.
 };
 
-class FailedReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
- public:
-  FailedReactor(absl::Status status, std::unique_ptr<CallRecord> record)
-      : record_(std::move(record)) {
-    if (record_ != nullptr) record_->Refuse(status);
-    Finish(wire::ToGrpcStatus(status));
-  }
-  void OnDone() override {
-    if (record_ != nullptr) record_->Done();
-    delete this;
-  }
-
- private:
-  const std::unique_ptr<CallRecord> record_;
-};
-
 }  // namespace
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
@@ -234,7 +219,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartFetchReactor(
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* FailedFetchReactor(
     absl::Status status, std::unique_ptr<CallRecord> record) {
-  return new FailedReactor(std::move(status), std::move(record));
+  return new FailedReactor<grpc::ByteBuffer>(std::move(status), std::move(record));
 }
 
 }  // namespace weightserver::server
