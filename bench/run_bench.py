@@ -9,6 +9,7 @@
 #   python3 bench/run_bench.py --phases peers [--size-gib 1 --runs 5] # 10. only
 #   python3 bench/run_bench.py --phases sweep [--size-gib 1 --runs 5] # 11. only
 #   python3 bench/run_bench.py --phases metrics [--size-gib 1 --runs 5] # 12. only
+#   python3 bench/run_bench.py --phases rescan [--rescan-models 1000]   # 13. only
 #
 # On loopback, with the page cache warm, it measures
 #   1. iperf3, one TCP stream: the ceiling for one connection;
@@ -45,6 +46,10 @@
 #  12. metrics (bench/metrics_ab.py): a daemon with --metrics_listen and a
 #      JSON access log against one without, weightctl load alternated: GB/s
 #      and server CPU per GB of each (goal: on >= 0.98x off).
+#  13. rescan (bench/rescan.py): a live repository of --rescan-models small
+#      models: a rescan with nothing changed and one with every file
+#      touched, and a client's time to first tensor (p50, p99) idle and
+#      during back-to-back full rescans.
 # Medians over --runs; ratios are to peers measured in the same run, so the
 # machine's noise cancels. Prints a table, writes results.json and bench.png
 # (gnuplot; peers.png for 10.) under --out.
@@ -65,6 +70,7 @@ from common import (GB, MemorySampler, Nginx, Server, anon_rss, cpu_seconds,  # 
 from peers import bench_peers, plot_peers, print_peers  # noqa: E402
 from sweep import bench_sweep, print_sweep  # noqa: E402
 from metrics_ab import bench_metrics, print_metrics  # noqa: E402
+from rescan import bench_rescan, print_rescan  # noqa: E402
 
 def bench_iperf3(runs, seconds):
     out = []
@@ -177,12 +183,14 @@ def main():
     ap.add_argument("--world", type=int, default=8)
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes, one run: checks the script works")
-    ap.add_argument("--phases", choices=("all", "tls", "peers", "sweep", "metrics"),
+    ap.add_argument("--rescan-models", type=int, default=1000)
+    ap.add_argument("--phases", choices=("all", "tls", "peers", "sweep", "metrics", "rescan"),
                     default="all",
                     help="tls: only the TLS rows (9.), with their own "
                          "plaintext baseline; peers: only the peer table (10.); "
                          "sweep: only the connections x streams sweep (11.); "
-                         "metrics: only metrics on against off (12.)")
+                         "metrics: only metrics on against off (12.); "
+                         "rescan: only the live repository's rescans (13.)")
     ap.add_argument("--venv", default=None,
                     help="the Python venv of the peers (default BUILD/python-venv; "
                          "made and completed from PyPI when needed)")
@@ -224,6 +232,9 @@ def main():
     if a.phases == "metrics":
         warm(big_files)
         bench_metrics(a, build, models, big, work, res)
+        return finish(res, out, a.smoke)
+    if a.phases == "rescan":
+        bench_rescan(a, build, work, res)
         return finish(res, out, a.smoke)
     make_model(tools, os.path.join(models, multi), a.multi_size_mib)
     make_model(tools, os.path.join(models, many), 8, shards=1, tensors=a.many_tensors)
@@ -369,6 +380,8 @@ def main():
     bench_sweep(a, build, models, big, work, res)
     print("metrics on / off ...", flush=True)
     bench_metrics(a, build, models, big, work, res)
+    print("rescans ...", flush=True)
+    bench_rescan(a, build, work, res)
     print("peers ...", flush=True)
     bench_peers(a, build, out, models, big, work, res)
     return finish(res, out, a.smoke)
@@ -385,6 +398,8 @@ def finish(res, out, smoke):
         print_sweep(res)
     if "metrics_on_vs_off" in res:
         print_metrics(res)
+    if "rescan_models" in res:
+        print_rescan(res)
     if "peers_weightctl" in res:
         print_peers(res)
         plot_peers(res, out)
