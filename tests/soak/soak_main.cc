@@ -13,7 +13,8 @@
 //   victim    loads of a model whose file is truncated a third of the way
 //             in and restored at two thirds: each load either succeeds
 //             byte-identical or fails with a clear status (never wrong
-//             bytes), and the model is listed with its reason afterwards.
+//             bytes); the restored file is picked up by a rescan (the live
+//             repository) and the model is servable again afterwards.
 //   hostile   requests over every limit: 1e6 entries, repeated ranges, a
 //             1 MiB model name, bad selections, offsets past the end,
 //             garbage bytes; each must fail with the expected status and a
@@ -160,7 +161,7 @@ class Soak {
     Mix(warmup, /*truncate=*/false, &unused_peak);
     std::this_thread::sleep_for(std::chrono::seconds(3));  // A trim or so.
     const uint64_t base_rss = daemon_->RssAnon();
-    const int base_threads = daemon_->Threads();
+    const int base_threads = OwnThreads();
     const int base_fds = daemon_->OpenFds();
     const std::string base_thread_names = ThreadNames();
     std::atomic<uint64_t> peak_rss{base_rss};
@@ -168,7 +169,7 @@ class Soak {
     good_loads_[0] = good_loads_[1] = 0;
     Mix(duration, /*truncate=*/true, &peak_rss);
 
-    // After the storm: the daemon lists the victim with its reason, serves
+    // After the storm: the daemon serves the restored victim again, serves
     // a good load, and gives back what it took.
     CheckListing();
     GoodLoad(daemon_->address(), -1);
@@ -176,7 +177,7 @@ class Soak {
     int threads = 0, fds = 0;
     for (int i = 0; i < 100; ++i) {  // Up to 10 s.
       rss = daemon_->RssAnon();
-      threads = daemon_->Threads();
+      threads = OwnThreads();
       fds = daemon_->OpenFds();
       if (rss <= base_rss + 16 * kMiB && threads <= base_threads &&
           fds <= base_fds) {
@@ -195,7 +196,8 @@ class Soak {
                                 " MiB above the baseline"));
     }
     if (threads > base_threads) {
-      report_.Fail(absl::StrCat("threads ", threads, " > baseline ",
+      report_.Fail(absl::StrCat("threads (gRPC's timer pool aside) ", threads,
+                                " > baseline ",
                                 base_threads, ": ", ThreadNames(),
                                 "; at the baseline: ", base_thread_names));
     }
@@ -260,8 +262,8 @@ class Soak {
     proxy_.reset();
   }
 
-  // The daemon's threads by name ("grpcpp_sync_ser x3, ...").
-  std::string ThreadNames() const {
+  // The daemon's threads, by name.
+  std::map<std::string, int> ThreadsByName() const {
     std::map<std::string, int> names;
     const std::string dir = absl::StrCat("/proc/", daemon_->pid(), "/task");
     std::error_code ec;
@@ -275,6 +277,24 @@ class Soak {
       if (!name.empty() && name.back() == '\n') name.pop_back();
       ++names[name];
     }
+    return names;
+  }
+
+  // The daemon's threads but gRPC's timer pool ("grpc_global_tim"), which
+  // grows under load and shrinks only when a timer wakes an idle one (an
+  // extra one was seen to outlive the 10 s wait): the count that must come
+  // back to its baseline.
+  int OwnThreads() const {
+    int n = 0;
+    for (const auto& [name, count] : ThreadsByName()) {
+      if (name != "grpc_global_tim") n += count;
+    }
+    return n;
+  }
+
+  // The daemon's threads by name ("grpcpp_sync_ser x3, ...").
+  std::string ThreadNames() const {
+    const std::map<std::string, int> names = ThreadsByName();
     std::string out;
     for (const auto& [name, n] : names) {
       absl::StrAppend(&out, out.empty() ? "" : ", ", name, " x", n);
@@ -384,20 +404,30 @@ class Soak {
     while (absl::Now() < end) absl::SleepFor(absl::Milliseconds(100));
   }
 
+  // The victim, restored in place at two thirds of the soak, is servable
+  // again once a rescan has validated its new identity (inotify: within
+  // ~2 s; up to 10 s here), and "good" never stopped being servable.
   void CheckListing() {
     auto c = client::Client::Connect(daemon_->address());
-    auto models = (*c)->ListModels();
-    if (!models.ok()) {
-      report_.Fail(absl::StrCat("ListModels: ", models.status().ToString()));
-      return;
+    std::string victim_error = "not listed";
+    for (int i = 0; i < 100 && !victim_error.empty(); ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto models = (*c)->ListModels();
+      if (!models.ok()) {
+        report_.Fail(absl::StrCat("ListModels: ", models.status().ToString()));
+        return;
+      }
+      for (const client::ModelSummary& m : *models) {
+        if (m.name == "victim") victim_error = m.error;
+        if (m.name == "good" && !m.error.empty()) {
+          report_.Fail(absl::StrCat("good is listed as unservable: ", m.error));
+        }
+      }
     }
-    for (const client::ModelSummary& m : *models) {
-      if (m.name == "victim" && m.error.empty()) {
-        report_.Fail("the truncated victim is listed as servable");
-      }
-      if (m.name == "good" && !m.error.empty()) {
-        report_.Fail(absl::StrCat("good is listed as unservable: ", m.error));
-      }
+    if (!victim_error.empty()) {
+      report_.Fail(absl::StrCat(
+          "the restored victim is not servable 10 s after the soak: ",
+          victim_error));
     }
   }
 
