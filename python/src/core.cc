@@ -240,6 +240,11 @@ NB_MODULE(_core, m) {
   using namespace weightserver::python;
   namespace wc = ::weightserver::client;
   namespace fmt = ::weightserver::format;
+  // Tensors a script still holds at exit are freed by torch (or numpy)
+  // after this module's teardown, so the Tables they keep alive look leaked
+  // to nanobind, which would print a report on every such exit. They are
+  // not leaks: the process is ending. (tests/test_api.py checks the exit.)
+  nb::set_leak_warnings(false);
   m.doc() = "weightserver._core: the C++ client, bound (use the weightserver package)";
 
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {

@@ -274,3 +274,22 @@ def test_list_models_and_parse_uri(server):
     assert names == ["all-dtypes", "big", "fp8-more", "org/sharded"]
     u = ws.parse_uri("weightserver+unix://%2Frun%2Fws.sock/org/m@ab12")
     assert u == ws.ModelUri("unix:/run/ws.sock", "org/m", "ab12")
+
+
+def test_tensors_alive_at_exit_print_nothing(server):
+    """A script that still holds torch tensors (and numpy arrays) when the
+    interpreter exits, as most do, exits cleanly and silently: no nanobind
+    "leaked instances" report on stderr (torch frees its tensors after the
+    extension's teardown, so the Tables they keep alive outlive it)."""
+    import subprocess
+    import sys
+    script = ("import torch, weightserver as ws\n"
+              "pt = ws.load(%r, framework='pt')\n"
+              "arr = ws.load(%r, framework='np')\n"
+              "f = ws.safe_open(%r, framework='pt')\n"
+              "t = f.get_tensor(f.keys()[0])\n"
+              % (server.uri("big"), server.uri("big"), server.uri("all-dtypes")))
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
