@@ -12,10 +12,46 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 GB = 1e9
+
+# Each timed load into fresh memory in a fresh process (peers.py,
+# python_bench.py) starts SETTLE_S after the previous load's process exited
+# (run_load). This VM gives the memory a process frees back to its host
+# from about 2 s later on (virtio-balloon free page reporting,
+# `page_reporting.page_reporting_order` on the kernel command line), a
+# little more each second, and touching such memory again costs a
+# hypervisor fault per page: `weightctl load` of 1 GiB took 0.39-0.41 s
+# started at once after the previous load's process exited, 0.74-0.84 s
+# 3 s after, 1.23 s 8 s after, 1.34-1.85 s 12 s after. weightctl starts
+# loading within milliseconds, a Python loader after a second or two of
+# imports, so timed back to back weightctl alone got the warm memory.
+# Starting every load at the same time after the previous exit (a Python
+# loader waits after its imports, bench/peer_load.py) puts every loader in
+# the same state. On a machine without free page reporting nothing changes.
+SETTLE_S = 5.0
+
+
+def run_load(cmd, native):
+    """run_timed(cmd) for one timed fresh-process load, the previous one's
+    process having just exited: its load starts SETTLE_S from now. A native
+    loader (weightctl) is started then; a Python one (bench/peer_load.py)
+    now, and waits after its imports (WS_BENCH_START_AT)."""
+    if native:
+        time.sleep(SETTLE_S)
+        return run_timed(cmd)
+    env = dict(os.environ, WS_BENCH_START_AT=repr(time.time() + SETTLE_S))
+    wall, cpu, out = run_timed(cmd, env=env)
+    late = json.loads(out.strip().splitlines()[-1]).get("late_s", 0.0)
+    if SETTLE_S > 0 and late > 0.25:
+        print("bench: %s started its load %.2f s late (imports slower than "
+              "SETTLE_S=%.0f s): its memory was colder than its peers'"
+              % (os.path.basename(cmd[2] if len(cmd) > 2 else cmd[0]), late, SETTLE_S),
+              file=sys.stderr, flush=True)
+    return wall, cpu, out
 
 
 def free_port():
@@ -63,12 +99,13 @@ def loopback_bytes():
     raise RuntimeError("no loopback interface in /proc/net/dev")
 
 
-def run_timed(cmd, timeout=None):
-    """Runs cmd; returns (wall seconds, child CPU seconds, stdout). Raises
+def run_timed(cmd, timeout=None, env=None):
+    """Runs cmd (in `env`, default this process's environment); returns
+    (wall seconds, child CPU seconds, stdout). Raises
     subprocess.TimeoutExpired (after killing it) past `timeout` seconds."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+                         text=True, env=env)
     while timeout is not None:
         pid, status, usage = os.wait4(p.pid, os.WNOHANG)
         if pid == p.pid:

@@ -20,8 +20,10 @@
 #
 # The JSON line: {"bytes": sum of the loaded tensors' nbytes, "tensors": how
 # many, "seconds": wall time of the load, "cpu_s": CPU seconds of this
-# process's threads and its reaped children over the same span}. The clock
-# starts after the imports (torch, numpy, the loader's module) and stops once
+# process's threads and its reaped children over the same span, "late_s":
+# how late past WS_BENCH_START_AT the load started}. The clock starts after
+# the imports (torch, numpy, the loader's module) and WS_BENCH_START_AT (a
+# time.time(), when the environment has it), and stops once
 # every tensor is in this process's memory and its bytes have been counted:
 # interpreter start-up, imports and freeing the tensors at exit are outside.
 import json
@@ -38,6 +40,25 @@ def _cpu():
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
+def _start():
+    """Called after the loader's imports: waits until WS_BENCH_START_AT (a
+    time.time() the bench sets) when given, then returns (perf_counter,
+    CPU seconds), the load's start. So every loader starts loading the same
+    time after the previous load's process exited, however long its imports
+    took (bench/common.py, SETTLE_S: why that matters on this VM)."""
+    global _LATE_S
+    at = os.environ.get("WS_BENCH_START_AT")
+    if at is not None:
+        delay = float(at) - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        _LATE_S = max(0.0, -delay)
+    return time.perf_counter(), _cpu()
+
+
+_LATE_S = 0.0  # How late past WS_BENCH_START_AT the load started.
+
+
 def _nbytes(tensors):
     n = 0
     for t in tensors:
@@ -47,7 +68,7 @@ def _nbytes(tensors):
 
 def load_tensorizer(url, verify):
     from tensorizer import TensorDeserializer
-    t0, c0 = time.perf_counter(), _cpu()
+    t0, c0 = _start()
     d = TensorDeserializer(url, device="cpu", verify_hash=verify)
     n, k = _nbytes(d.values()), len(d)
     took = time.perf_counter() - t0
@@ -57,7 +78,7 @@ def load_tensorizer(url, verify):
 
 def load_runai(files):
     from runai_model_streamer import SafetensorsStreamer
-    t0, c0 = time.perf_counter(), _cpu()
+    t0, c0 = _start()
     with SafetensorsStreamer() as s:
         s.stream_files(files, device="cpu")
         d = dict(s.get_tensors())
@@ -73,7 +94,7 @@ def load_curl_safetensors(tmp, urls):
     for u, p in zip(urls, paths):
         cmd += ["-o", p, u]
     try:
-        t0, c0 = time.perf_counter(), _cpu()
+        t0, c0 = _start()
         subprocess.run(cmd, check=True)
         d = {}
         for p in paths:
@@ -93,7 +114,7 @@ def load_ws(uri, framework):
     if framework == "pt":
         import torch  # noqa: F401
     ws.tune_malloc()
-    t0, c0 = time.perf_counter(), _cpu()
+    t0, c0 = _start()
     d = ws.load(uri, framework=framework)
     n, k = _nbytes(d.values()), len(d)
     return n, k, time.perf_counter() - t0, _cpu() - c0
@@ -148,7 +169,8 @@ def main(argv):
         print("peer_load.py: unknown loader '%s'" % loader, file=sys.stderr)
         return 2
     n, k, took, cpu = r
-    print(json.dumps({"bytes": n, "tensors": k, "seconds": took, "cpu_s": cpu}))
+    print(json.dumps({"bytes": n, "tensors": k, "seconds": took, "cpu_s": cpu,
+                      "late_s": _LATE_S}))
     return 0
 
 

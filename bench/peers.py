@@ -32,7 +32,7 @@ import shutil
 import statistics
 import subprocess
 
-from common import GB, Nginx, Server, model_files, model_tensor_bytes, run_timed, warm
+from common import GB, Nginx, Server, model_files, model_tensor_bytes, run_load, run_timed, warm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER_LOAD = os.path.join(HERE, "peer_load.py")
@@ -160,8 +160,9 @@ def bench_peers(a, build, out, models, big, work, res):
 def one_load(loader, cmd, tensor_bytes):
     """Runs one load in a fresh process; returns (seconds, CPU seconds) of
     the load itself. Raises RuntimeError when the loader held other than
-    the model's tensor bytes."""
-    wall, child_cpu, text = run_timed(cmd)
+    the model's tensor bytes. Every loader's load starts SETTLE_S after
+    the previous one's process exited (common.run_load: why)."""
+    wall, child_cpu, text = run_load(cmd, native=loader == "weightctl")
     if loader == "weightctl":
         # "loaded 291 tensors, 256.0 MiB in 0.130 s (...)": the CPU is the
         # whole process's (its start-up is a few ms of it).

@@ -16,6 +16,8 @@
 #      GetModel, fetch, verify; as weightctl reports it, and timed around
 #      ws.load in Python: interpreter start-up and the imports of numpy,
 #      ml_dtypes and torch are left out), and the ratios 2/1 and 3/1 (medians);
+#      each load starts SETTLE_S after the previous one's process exited,
+#      whatever its imports took (common.run_load: why, on this VM);
 #   4. the GIL: the longest pause of a Python thread that ticks every 1 ms
 #      while ws.load runs in the main thread, against the load's duration
 #      (a load holding the GIL while bytes move would pause it throughout);
@@ -33,7 +35,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import GB, Server, loopback_bytes, make_model, model_files, run_timed, warm  # noqa: E402
+import common  # noqa: E402
+from common import GB, Server, loopback_bytes, make_model, model_files, run_load, run_timed, warm  # noqa: E402
 
 PEER_LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_load.py")
 
@@ -77,6 +80,7 @@ def main():
     a = ap.parse_args()
     if a.smoke:
         a.size_gib, a.runs = 0.0625, 1
+        common.SETTLE_S = 0  # Seconds matter more than the memory's state here.
     import weightserver as ws
     build = os.path.abspath(a.build)
     out = os.path.abspath(a.out or os.path.join(build, "bench-python" + ("-smoke" if a.smoke else "")))
@@ -105,18 +109,19 @@ def main():
             # depending on what the previous process left behind).
             for k in loaders[r % 3:] + loaders[:r % 3]:
                 if k == "weightctl":
-                    _, _, text = run_timed([ctl, "--server", server.addr, "load", name])
+                    _, _, text = run_load([ctl, "--server", server.addr, "load", name], native=True)
                     m = re.search(r"loaded \d+ tensors, .* in ([\d.]+) s", text)
                     if not m:
                         raise RuntimeError("unexpected weightctl output: " + text)
                     rates[k].append(float(m.group(1)))
                     continue
-                got = json.loads(run_timed([sys.executable, PEER_LOAD, "ws-" + k, uri])[2])
+                got = json.loads(run_load([sys.executable, PEER_LOAD, "ws-" + k, uri], native=False)[2])
                 assert tensor_bytes in (None, got["bytes"]), (tensor_bytes, got)
                 tensor_bytes = got["bytes"]
                 rates[k].append(got["seconds"])
         for k, walls in rates.items():
-            res["%s_gbps" % k] = statistics.median(tensor_bytes / w / GB for w in walls)
+            res["%s_all_gbps" % k] = [tensor_bytes / w / GB for w in walls]
+            res["%s_gbps" % k] = statistics.median(res["%s_all_gbps" % k])
         res["tensor_bytes"] = tensor_bytes
         res["np_vs_weightctl"] = res["np_gbps"] / res["weightctl_gbps"]
         res["pt_vs_weightctl"] = res["pt_gbps"] / res["weightctl_gbps"]
@@ -142,10 +147,15 @@ def main():
         res["server_exit"] = server.stop()
     with open(os.path.join(out, "python_results.json"), "w") as f:
         json.dump(res, f, indent=2)
+    def spread(k):
+        return "%.2f-%.2f" % (min(res[k + "_all_gbps"]), max(res[k + "_all_gbps"]))
+
     rows = [
-        ("weightctl load (its reported time)", "%.2f GB/s" % res["weightctl_gbps"]),
-        ("ws.load framework=np (fresh process)", "%.2f GB/s  %.2fx weightctl" % (res["np_gbps"], res["np_vs_weightctl"])),
-        ("ws.load framework=pt (fresh process)", "%.2f GB/s  %.2fx weightctl" % (res["pt_gbps"], res["pt_vs_weightctl"])),
+        ("weightctl load (its reported time)", "%.2f GB/s (%s)" % (res["weightctl_gbps"], spread("weightctl"))),
+        ("ws.load framework=np (fresh process)", "%.2f GB/s (%s)  %.2fx weightctl" % (
+            res["np_gbps"], spread("np"), res["np_vs_weightctl"])),
+        ("ws.load framework=pt (fresh process)", "%.2f GB/s (%s)  %.2fx weightctl" % (
+            res["pt_gbps"], spread("pt"), res["pt_vs_weightctl"])),
         ("longest pause of a Python thread (1 ms ticks)",
          "%.1f ms during a %.0f ms ws.load (%.3f of it)" % (
              1e3 * res["gil_longest_pause_s"], 1e3 * res["gil_load_s"], res["gil_pause_over_load"])),
