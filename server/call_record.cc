@@ -78,6 +78,12 @@ void CallRecord::Done() {
   if (metrics_ != nullptr) {
     metrics_->CountCall(method_, record_.status.code());
     metrics_->CountIdentityCall(record_.identity, record_.status.code());
+    metrics_->CountIdentityPacing(
+        record_.identity, paced_bytes_.load(std::memory_order_relaxed),
+        absl::Nanoseconds(paced_ns_.load(std::memory_order_relaxed)));
+    if (refused_by_client_limit_) {
+      metrics_->CountIdentityStreamRefused(record_.identity);
+    }
     if (!refused_) metrics_->ObserveStream(method_, duration, first_chunk);
   }
   if (log_ != nullptr) {

@@ -16,10 +16,11 @@
 //   record->SetIdentity(identity);
 //   record->SetModel(model->name, model->revision, entries);
 //   record->Sent(chunk_bytes);   // Per chunk.
+//   record->Paced(bytes, wait);  // Per write delayed by the bandwidth limits.
 //   record->SetStatus(status);   // When the reactor finishes.
 //   record->Done();              // In OnDone.
 //
-// Thread-safety: Sent and SetStatus may be called from any thread, but not
+// Thread-safety: Sent, Paced and SetStatus may be called from any thread, but not
 // concurrently with Done; the setters before the record is handed on.
 #ifndef WEIGHTSERVER_SERVER_CALL_RECORD_H_
 #define WEIGHTSERVER_SERVER_CALL_RECORD_H_
@@ -69,6 +70,15 @@ class CallRecord {
       identity_bytes_->Increment(static_cast<double>(bytes));
     }
   }
+  // A write of `bytes` payload waited `wait` for the bandwidth limits.
+  void Paced(uint64_t bytes, absl::Duration wait) {
+    paced_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    paced_ns_.fetch_add(absl::ToInt64Nanoseconds(wait),
+                        std::memory_order_relaxed);
+  }
+  // The stream was refused because its client ran max_streams_per_client;
+  // call before Refuse.
+  void SetRefusedByClientLimit() { refused_by_client_limit_ = true; }
   // The status the call finishes with (the first one set wins).
   void SetStatus(const absl::Status& status);
   // The call was refused before its stream started: counted and logged
@@ -92,6 +102,9 @@ class CallRecord {
   prometheus::Counter* model_bytes_ = nullptr;
   prometheus::Counter* identity_bytes_ = nullptr;  // Only under a policy.
   std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> paced_bytes_{0};
+  std::atomic<int64_t> paced_ns_{0};
+  bool refused_by_client_limit_ = false;
   std::atomic<int64_t> first_chunk_ns_{-1};  // Since start_; -1: none yet.
   std::atomic<bool> status_set_{false};
   bool refused_ = false;

@@ -141,6 +141,7 @@ class ExtraFileReactor final : public grpc::ServerWriteReactor<v1::Chunk> {
       StartWrite(&chunk_);
       return;
     }
+    if (record_ != nullptr) record_->Paced(n, wait);
     // The stream cannot end while the timer is set (no write, no finish),
     // so `this` outlives the callback's use of it.
     pacer_.After(wait, [this](bool fired) {

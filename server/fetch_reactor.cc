@@ -138,6 +138,7 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         watch_->WriteStarted(pooled);
         StartWrite(&write_buffer_);
       } else {
+        if (record_ != nullptr) record_->Paced(step.write->size, wait);
         Ref();  // Until the timer's callback has returned.
         res_.timers_out->fetch_add(1);
         if (pooled) watch_->PacedHoldStarted();

@@ -37,6 +37,9 @@ const std::vector<std::string> kMetricNames = {
     "weightserver_sent_bytes_total",
     "weightserver_identity_calls_total",
     "weightserver_identity_sent_bytes_total",
+    "weightserver_identity_paced_bytes_total",
+    "weightserver_identity_pacing_wait_seconds_total",
+    "weightserver_identity_streams_refused_total",
     "weightserver_stream_duration_seconds",
     "weightserver_stream_first_chunk_seconds",
     "weightserver_active_streams",
@@ -114,6 +117,24 @@ ServerMetrics::ServerMetrics()
           prometheus::BuildCounter()
               .Name("weightserver_identity_sent_bytes_total")
               .Help("Payload bytes sent to each identity of the access policy")
+              .Register(*registry_)),
+      identity_paced_bytes_(
+          prometheus::BuildCounter()
+              .Name("weightserver_identity_paced_bytes_total")
+              .Help("Payload bytes of each identity's writes that waited for "
+                    "the bandwidth limits (counted when the stream is done)")
+              .Register(*registry_)),
+      identity_pacing_wait_(
+          prometheus::BuildCounter()
+              .Name("weightserver_identity_pacing_wait_seconds_total")
+              .Help("Time each identity's writes waited for the bandwidth "
+                    "limits (counted when the stream is done)")
+              .Register(*registry_)),
+      identity_refused_(
+          prometheus::BuildCounter()
+              .Name("weightserver_identity_streams_refused_total")
+              .Help("Streams of each identity refused because it already "
+                    "ran max_streams_per_client")
               .Register(*registry_)) {
   auto& duration = prometheus::BuildHistogram()
                        .Name("weightserver_stream_duration_seconds")
@@ -167,6 +188,19 @@ prometheus::Counter* ServerMetrics::IdentitySentBytes(
     absl::string_view identity) {
   if (identity.empty()) return nullptr;
   return &identity_bytes_.Add({{"identity", std::string(identity)}});
+}
+
+void ServerMetrics::CountIdentityPacing(absl::string_view identity,
+                                        uint64_t bytes, absl::Duration wait) {
+  if (identity.empty() || bytes == 0) return;
+  const prometheus::Labels labels = {{"identity", std::string(identity)}};
+  identity_paced_bytes_.Add(labels).Increment(static_cast<double>(bytes));
+  identity_pacing_wait_.Add(labels).Increment(absl::ToDoubleSeconds(wait));
+}
+
+void ServerMetrics::CountIdentityStreamRefused(absl::string_view identity) {
+  if (identity.empty()) return;
+  identity_refused_.Add({{"identity", std::string(identity)}}).Increment();
 }
 
 void ServerMetrics::ObserveStream(Method method, absl::Duration duration,

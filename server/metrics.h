@@ -103,6 +103,16 @@ class ServerMetrics final : public prometheus::Collectable {
   // it (weightserver_identity_sent_bytes_total; look it up once per stream).
   void CountIdentityCall(absl::string_view identity, absl::StatusCode code);
   prometheus::Counter* IdentitySentBytes(absl::string_view identity);
+  // Per identity (never an empty one): the payload bytes of one stream's
+  // writes that waited for the bandwidth limits and how long they waited in
+  // all (weightserver_identity_paced_bytes_total,
+  // weightserver_identity_pacing_wait_seconds_total); counted when the
+  // stream is done.
+  void CountIdentityPacing(absl::string_view identity, uint64_t bytes,
+                           absl::Duration wait);
+  // A stream of `identity` refused because it already ran
+  // max_streams_per_client (weightserver_identity_streams_refused_total).
+  void CountIdentityStreamRefused(absl::string_view identity);
   // A finished stream: its duration, and its time to first chunk when it
   // sent one (negative: none).
   void ObserveStream(Method method, absl::Duration duration,
@@ -126,6 +136,9 @@ class ServerMetrics final : public prometheus::Collectable {
   prometheus::Family<prometheus::Counter>& sent_bytes_;
   prometheus::Family<prometheus::Counter>& identity_calls_;
   prometheus::Family<prometheus::Counter>& identity_bytes_;
+  prometheus::Family<prometheus::Counter>& identity_paced_bytes_;
+  prometheus::Family<prometheus::Counter>& identity_pacing_wait_;
+  prometheus::Family<prometheus::Counter>& identity_refused_;
   std::array<prometheus::Histogram*, kMethodCount> duration_{};
   std::array<prometheus::Histogram*, kMethodCount> first_chunk_{};
   mutable Mutex mu_;

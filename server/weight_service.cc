@@ -329,7 +329,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
   absl::StatusOr<std::unique_ptr<ClientLimiter::Stream>> limits =
       limiter_.Admit(ClientLabel(*caller, context->peer()),
                      absl::StrCat("Fetch model '", plan->model->name, "'"));
-  if (!limits.ok()) return refuse(limits.status());
+  if (!limits.ok()) {
+    if (record != nullptr) record->SetRefusedByClientLimit();
+    return refuse(limits.status());
+  }
   if (active_streams_.fetch_add(1) >= options_.max_streams) {
     active_streams_.fetch_sub(1);
     return refuse(absl::ResourceExhaustedError(absl::StrCat(
@@ -388,7 +391,10 @@ grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(
   absl::StatusOr<std::unique_ptr<ClientLimiter::Stream>> limits =
       limiter_.Admit(ClientLabel(*caller, context->peer()),
                      absl::StrCat("ReadFile model '", model->name, "'"));
-  if (!limits.ok()) return refuse(limits.status());
+  if (!limits.ok()) {
+    if (record != nullptr) record->SetRefusedByClientLimit();
+    return refuse(limits.status());
+  }
   if (active_streams_.fetch_add(1) >= options_.max_streams) {
     active_streams_.fetch_sub(1);
     return refuse(absl::ResourceExhaustedError(absl::StrCat(

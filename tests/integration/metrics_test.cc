@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/auth_policy.h"
+#include "server/client_limits.h"
 #include "server/metrics.h"
 #include "server/server.h"
 #include "tests/testing/status_matchers.h"
@@ -47,7 +48,8 @@ std::vector<std::string> Lines(const std::string& path) {
 
 class MetricsTest : public ::testing::Test {
  protected:
-  void Start(server::LogFormat format, const std::string& auth_file = "") {
+  void Start(server::LogFormat format, const std::string& auth_file = "",
+             server::ClientLimitOptions limits = {}) {
     weightserver::testing::WriteModel(repo_.path() + "/m",
                                       {{"w", DType::kU8, {kTensorBytes}}});
     weightserver::testing::WriteBytes(repo_.path() + "/m/config.json", kConfig);
@@ -59,6 +61,7 @@ class MetricsTest : public ::testing::Test {
     o.metrics_listen = "127.0.0.1:0";
     o.access_log = {.path = log_path_, .format = format};
     o.service.auth_file = auth_file;
+    o.service.client_limits = limits;
     auto s = server::Server::Start(o);
     ASSERT_OK(s);
     server_ = *std::move(s);
@@ -306,6 +309,52 @@ TEST_F(MetricsTest, IdentityCountersUnderAPolicy) {
             0)
       << err.str();
   EXPECT_THAT(out.str(), ::testing::ContainsRegex("trainer +3 +1 +6.0 MiB"));
+}
+
+TEST_F(MetricsTest, ThrottlingCountersPerIdentity) {
+  const std::string policy = logs_.path() + "/policy.json";
+  std::ofstream(policy) << R"({"identities": [{"name": "trainer", "token_sha256": [")"
+                        << server::Sha256Hex("token-t") << R"("], "models": ["m"]}]})";
+  // One stream at a time, 4 MB/s: a 3 MiB fetch must wait for most of it.
+  Start(server::LogFormat::kText, policy,
+        {.max_streams_per_client = 1,
+         .max_bytes_per_second_per_client = 4'000'000});
+  v1::FetchRequest r;
+  r.set_model("m");
+  r.add_tensors()->set_name("w");
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer token-t");
+  auto reader = stub_->Fetch(&ctx, r);
+  v1::Chunk c;
+  ASSERT_TRUE(reader->Read(&c));  // The stream runs: the next one is refused.
+  uint64_t n = 0;
+  EXPECT_EQ(Fetch("m", &n, "token-t").error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  uint64_t received = c.data().size();
+  while (reader->Read(&c)) received += c.data().size();
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_EQ(received, kTensorBytes);
+
+  std::vector<cli::MetricSample> s;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    s = Scrape();
+    if (SumSamples(s, "weightserver_calls_total", {{"method", "Fetch"}}) == 2) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(SumSamples(s, "weightserver_identity_streams_refused_total",
+                       {{"identity", "trainer"}}), 1);
+  EXPECT_EQ(SumSamples(s, "weightserver_client_streams_refused_total"), 1);
+  // trainer is the only client: its paced bytes and waits are the server's.
+  const double paced =
+      SumSamples(s, "weightserver_identity_paced_bytes_total", {{"identity", "trainer"}});
+  EXPECT_GE(paced, 1 << 20);  // At least one 1 MiB chunk waited.
+  EXPECT_LE(paced, kTensorBytes);
+  EXPECT_EQ(paced, SumSamples(s, "weightserver_paced_bytes_total"));
+  const double wait = SumSamples(s, "weightserver_identity_pacing_wait_seconds_total",
+                                 {{"identity", "trainer"}});
+  EXPECT_GT(wait, 0.1);
+  EXPECT_NEAR(wait, SumSamples(s, "weightserver_pacing_wait_seconds_total"), 1e-6);
 }
 
 TEST_F(MetricsTest, WeightctlStatsPrintsTheWorkload) {

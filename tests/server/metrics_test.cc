@@ -77,6 +77,22 @@ TEST(ServerMetricsTest, IdentityCountersOnlyForIdentities) {
                             {{"identity", "alice"}}), 10);
 }
 
+TEST(ServerMetricsTest, IdentityThrottlingAddsUp) {
+  ServerMetrics metrics;
+  metrics.CountIdentityPacing("alice", 1 << 20, absl::Milliseconds(250));
+  metrics.CountIdentityPacing("alice", 10, absl::Milliseconds(50));
+  metrics.CountIdentityPacing("alice", 0, absl::ZeroDuration());  // Unpaced.
+  metrics.CountIdentityPacing("", 99, absl::Seconds(1));  // No identity.
+  metrics.CountIdentityStreamRefused("alice");
+  metrics.CountIdentityStreamRefused("");
+  const auto s = Parse(metrics);
+  EXPECT_EQ(cli::SumSamples(s, "weightserver_identity_paced_bytes_total"),
+            (1 << 20) + 10);
+  EXPECT_NEAR(cli::SumSamples(s, "weightserver_identity_pacing_wait_seconds_total",
+                              {{"identity", "alice"}}), 0.3, 1e-9);
+  EXPECT_EQ(cli::SumSamples(s, "weightserver_identity_streams_refused_total"), 1);
+}
+
 TEST(ServerMetricsTest, StreamHistograms) {
   ServerMetrics metrics;
   metrics.ObserveStream(Method::kFetch, absl::Milliseconds(20),
