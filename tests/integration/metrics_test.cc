@@ -128,6 +128,23 @@ class MetricsTest : public ::testing::Test {
     FAIL() << "the calls were not counted within 10 s";
   }
 
+  // Scrapes until the server has counted `fetches` Fetch calls (a stream
+  // is counted when it is done, just after its client saw the end), or
+  // 10 s have passed; returns the last scrape.
+  std::vector<cli::MetricSample> ScrapeOnceCounted(int fetches) {
+    std::vector<cli::MetricSample> s;
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      s = Scrape();
+      if (SumSamples(s, "weightserver_calls_total", {{"method", "Fetch"}}) ==
+          fetches) {
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return s;
+  }
+
   std::vector<cli::MetricSample> Scrape() {
     absl::StatusOr<std::string> text =
         cli::HttpGet(server_->metrics_address(), "/metrics");
@@ -282,13 +299,7 @@ TEST_F(MetricsTest, IdentityCountersUnderAPolicy) {
             grpc::StatusCode::NOT_FOUND);  // Not the trainer's to read.
   EXPECT_EQ(Fetch("m", &n, "wrong").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  std::vector<cli::MetricSample> s;
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    s = Scrape();
-    if (SumSamples(s, "weightserver_calls_total", {{"method", "Fetch"}}) == 4) break;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  const std::vector<cli::MetricSample> s = ScrapeOnceCounted(4);
   EXPECT_EQ(SumSamples(s, "weightserver_identity_calls_total",
                        {{"identity", "trainer"}, {"code", "OK"}}), 2);
   EXPECT_EQ(SumSamples(s, "weightserver_identity_calls_total",
@@ -335,13 +346,7 @@ TEST_F(MetricsTest, ThrottlingCountersPerIdentity) {
   ASSERT_TRUE(reader->Finish().ok());
   ASSERT_EQ(received, kTensorBytes);
 
-  std::vector<cli::MetricSample> s;
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    s = Scrape();
-    if (SumSamples(s, "weightserver_calls_total", {{"method", "Fetch"}}) == 2) break;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  const std::vector<cli::MetricSample> s = ScrapeOnceCounted(2);
   EXPECT_EQ(SumSamples(s, "weightserver_identity_streams_refused_total",
                        {{"identity", "trainer"}}), 1);
   EXPECT_EQ(SumSamples(s, "weightserver_client_streams_refused_total"), 1);
