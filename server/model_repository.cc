@@ -153,44 +153,44 @@ std::shared_ptr<const Model> ModelRepository::Find(
   return it == by_name_.end() ? nullptr : models_[it->second];
 }
 
-absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Scan(
-    const RepositoryOptions& options, const ModelRepository* previous) {
-  std::error_code ec;
-  fs::path root = fs::canonical(options.root, ec);
-  if (ec) {
-    return absl::NotFoundError(
-        absl::StrCat("model repository ", options.root, ": ", ec.message()));
-  }
-  if (!fs::is_directory(root, ec)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model repository ", options.root, ": not a directory"));
-  }
-  // Directory (relative to root) -> *.safetensors names in it. Directory
-  // symlinks are not followed, so the walk stays under the root and ends.
+namespace {
+
+// What one walk of the repository's tree found.
+struct Walk {
+  // Directory (relative to root) -> *.safetensors names in it.
   std::map<std::string, std::vector<std::string>> dirs;
-  std::map<std::string, std::string> skipped;  // Name -> why.
+  std::map<std::string, std::string> skipped;     // Name -> why.
   std::map<std::string, std::string> hf_entries;  // Dir name -> repo id.
+};
+
+// Walks the tree under `root` (canonical) into *out (empty). Directory
+// symlinks are not followed, so the walk stays under the root and ends.
+// Errors: PermissionDenied when the root cannot be read; Unavailable when
+// the walk failed on the way (a directory removed under it): *out is then
+// partial and must not be published.
+absl::Status WalkRepository(const fs::path& root,
+                            const RepositoryOptions& options, Walk* out) {
+  std::error_code ec;
   fs::recursive_directory_iterator it(
       root, fs::directory_options::skip_permission_denied, ec);
   if (ec) {
     return absl::PermissionDeniedError(
         absl::StrCat("model repository ", options.root, ": ", ec.message()));
   }
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) {
-      LOG(WARNING) << "scan " << root.string() << ": " << ec.message();
-      break;
-    }
+  // An error ends the iterator (it compares equal to the end), so `ec` is
+  // checked after the loop as well as in it.
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const fs::path& p = it->path();
     std::string file_name = p.filename().string();
     if (absl::StartsWith(file_name, ".")) {
-      if (it->is_directory(ec)) it.disable_recursion_pending();
+      std::error_code type_ec;
+      if (it->is_directory(type_ec)) it.disable_recursion_pending();
       continue;
     }
     std::error_code type_ec;
     if (options.hf_cache && it.depth() == 0 && !it->is_symlink(type_ec) &&
         it->is_directory(type_ec) && !HfRepoId(file_name).empty()) {
-      hf_entries[file_name] = HfRepoId(file_name);
+      out->hf_entries[file_name] = HfRepoId(file_name);
       it.disable_recursion_pending();
       continue;
     }
@@ -201,7 +201,8 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Scan(
       fs::path target = fs::canonical(p, type_ec);
       std::string rel_target =
           type_ec ? "" : target.lexically_relative(root).generic_string();
-      std::string& why = skipped[p.lexically_relative(root).generic_string()];
+      std::string& why =
+          out->skipped[p.lexically_relative(root).generic_string()];
       if (type_ec) {
         why = absl::StrCat("directory symlink: ", type_ec.message(),
                            "; not followed, not served");
@@ -219,10 +220,46 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Scan(
       continue;
     }
     if (!absl::EndsWith(file_name, ".safetensors")) continue;
-    if (it->is_directory(ec)) continue;
+    if (it->is_directory(type_ec)) continue;
     std::string rel = p.parent_path().lexically_relative(root).generic_string();
-    dirs[rel].push_back(file_name);
+    out->dirs[rel].push_back(file_name);
   }
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat(
+        "model repository ", options.root, ": the walk failed (",
+        ec.message(), "); was the tree changing under the scan?"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Scan(
+    const RepositoryOptions& options, const ModelRepository* previous) {
+  std::error_code ec;
+  fs::path root = fs::canonical(options.root, ec);
+  if (ec) {
+    return absl::NotFoundError(
+        absl::StrCat("model repository ", options.root, ": ", ec.message()));
+  }
+  if (!fs::is_directory(root, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model repository ", options.root, ": not a directory"));
+  }
+  // A directory removed while the walk passes ends it early; such a walk
+  // is retried (a few times: an `rm -rf` or a rename is over quickly), and
+  // never published partial.
+  Walk walk;
+  for (int attempt = 1;; ++attempt) {
+    walk = Walk();
+    absl::Status walked = WalkRepository(root, options, &walk);
+    if (walked.ok()) break;
+    if (walked.code() != absl::StatusCode::kUnavailable || attempt == 3) {
+      return walked;
+    }
+    LOG(WARNING) << walked.message() << "; walking it again";
+  }
+  auto& [dirs, skipped, hf_entries] = walk;
 
   std::vector<std::shared_ptr<const Model>> models;
   const std::string root_string = root.string();

@@ -6,8 +6,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -250,6 +253,48 @@ TEST(ModelRepositoryTest, RevisionChangesWhenAFileIsReplaced) {
   WriteModel(root.path() + "/m", {{"x", DType::kU8, {4}}});  // New inode.
   ASSERT_OK_AND_ASSIGN(auto after, ModelRepository::Scan({.root = root.path()}));
   EXPECT_NE(before->Find("m")->revision, after->Find("m")->revision);
+}
+
+// Directories that vanish while the scan walks the tree (an `rm -rf`, a
+// rename) never make a scan that returns OK miss a model that was there all
+// along: the walk is retried, or the scan fails (and a live repository keeps
+// its previous catalog).
+TEST(ModelRepositoryTest, TreeChangingUnderTheScanNeverDropsAModelSilently) {
+  TempDir root;
+  constexpr int kModels = 24;
+  for (int i = 0; i < kModels; ++i) {
+    WriteModel(absl::StrCat(root.path(), "/stable", i), {{"w", DType::kU8, {4}}});
+  }
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    for (uint64_t n = 0; !stop.load(); ++n) {
+      const std::string dir = absl::StrCat(root.path(), "/churn", n % 64);
+      std::error_code ec;
+      std::filesystem::create_directories(dir + "/a/b", ec);
+      std::filesystem::remove_all(dir, ec);
+    }
+  });
+  int complete = 0, failed = 0;
+  for (int i = 0; i < 300; ++i) {
+    absl::StatusOr<std::unique_ptr<ModelRepository>> repo =
+        ModelRepository::Scan({.root = root.path()});
+    if (!repo.ok()) {
+      EXPECT_EQ(repo.status().code(), absl::StatusCode::kUnavailable)
+          << repo.status();
+      ++failed;
+      continue;
+    }
+    if ((*repo)->models().size() != kModels) {
+      ADD_FAILURE() << "scan " << i << " returned OK with "
+                    << (*repo)->models().size() << " of the " << kModels
+                    << " models";
+      break;
+    }
+    ++complete;
+  }
+  stop = true;
+  churn.join();
+  EXPECT_GT(complete, 0) << failed << " scans failed";
 }
 
 }  // namespace
