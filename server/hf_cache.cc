@@ -31,11 +31,15 @@ HfCacheEntry ReadHfCacheEntry(const std::string& dir) {
   HfCacheEntry entry;
   {
     // A commit is 40 hex digits: read a little more, to see a longer one.
-    std::ifstream ref(dir + "/refs/main");
-    char buf[128] = {};
-    ref.read(buf, sizeof(buf) - 1);
-    entry.main_commit =
-        std::string(absl::StripAsciiWhitespace(absl::string_view(buf)));
+    // Only a regular file: a FIFO would block the scan until a writer came.
+    std::error_code ref_ec;
+    if (fs::is_regular_file(dir + "/refs/main", ref_ec)) {
+      std::ifstream ref(dir + "/refs/main");
+      char buf[128] = {};
+      ref.read(buf, sizeof(buf) - 1);
+      entry.main_commit =
+          std::string(absl::StripAsciiWhitespace(absl::string_view(buf)));
+    }
   }
   std::error_code ec;
   for (fs::directory_iterator it(dir + "/snapshots", ec), end; !ec && it != end;

@@ -53,8 +53,8 @@ struct HfCacheEntry {
   std::vector<HfSnapshot> snapshots;  // Sorted by commit; hidden skipped.
 };
 
-// Reads the refs/main and snapshots/ of the cache entry at `dir`. Never
-// fails: what cannot be read is logged and left out.
+// Reads the refs/main (a regular file only) and snapshots/ of the cache
+// entry at `dir`. Never fails: what cannot be read is logged and left out.
 HfCacheEntry ReadHfCacheEntry(const std::string& dir);
 
 // FailedPrecondition when `safetensors` (one snapshot's) holds a shard named

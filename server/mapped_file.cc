@@ -45,7 +45,9 @@ absl::StatusOr<FileIdentity> StatIdentity(const std::string& path) {
 }
 
 absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (or a device) would otherwise wait for a
+  // writer, and hang the scan; a regular file's reads ignore the flag.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return ErrnoStatus(errno, "open", path);
   struct stat st;
   if (fstat(fd, &st) != 0) {

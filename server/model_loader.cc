@@ -113,9 +113,11 @@ struct Index {
   std::string metadata_json;
 };
 
-absl::StatusOr<Index> ReadIndex(const std::string& dir,
+absl::StatusOr<Index> ReadIndex(const std::string& root,
+                                const std::string& dir,
                                 const RepositoryOptions& options) {
   std::string path = dir + "/" + kIndexName;
+  RETURN_IF_ERROR(CheckInsideRoot(root, path, kIndexName));
   ASSIGN_OR_RETURN(MappedFile f, MappedFile::Open(path));
   if (f.size() > options.max_index_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -225,7 +227,7 @@ absl::Status LoadInto(const std::string& root, const std::string& dir,
   std::error_code ec;
   std::optional<Index> index;
   if (fs::exists(dir + "/" + kIndexName, ec)) {
-    ASSIGN_OR_RETURN(index, ReadIndex(dir, options));
+    ASSIGN_OR_RETURN(index, ReadIndex(root, dir, options));
     model->sharded = true;
     model->index_metadata_json = index->metadata_json;
     std::set<std::string> shards;

@@ -4,6 +4,8 @@
 // names, snapshots, refs/main, symlinks into blobs/, unfinished downloads.
 #include "server/hf_cache.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "gmock/gmock.h"
@@ -99,6 +101,17 @@ TEST(HfCacheRepositoryTest, WithoutRefsMainOnlyCommitsAreServed) {
   TempDir root;
   const std::string entry = root.path() + "/models--gpt2";
   AddSnapshotFile(entry, "c0ffee", "model.safetensors", "1", {{"w", DType::kF16, {2}}});
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(Names(*repo), ElementsAre("gpt2@c0ffee"));
+}
+
+TEST(HfCacheRepositoryTest, ARefsMainThatIsAFifoIsNotWaitedOn) {
+  TempDir root;
+  const std::string entry = root.path() + "/models--gpt2";
+  AddSnapshotFile(entry, "c0ffee", "model.safetensors", "1", {{"w", DType::kF16, {2}}});
+  std::filesystem::create_directories(entry + "/refs");
+  ASSERT_EQ(mkfifo((entry + "/refs/main").c_str(), 0600), 0);
+  // Opening the FIFO would wait for a writer: the scan would never return.
   ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
   EXPECT_THAT(Names(*repo), ElementsAre("gpt2@c0ffee"));
 }

@@ -4,6 +4,7 @@
 // symlinks, revisions.
 #include "server/model_repository.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -183,6 +184,35 @@ TEST(ModelRepositoryTest, SymlinkLeavingRootIsRefused) {
   ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
   EXPECT_THAT(repo->Find("m")->error, HasSubstr("outside the model repository"));
   EXPECT_TRUE(repo->Find("linked")->servable()) << repo->Find("linked")->error;
+}
+
+TEST(ModelRepositoryTest, IndexSymlinkLeavingRootIsRefused) {
+  TempDir outside;
+  TempDir root;
+  WriteBytes(outside.path() + "/model.safetensors.index.json",
+             R"({"metadata": {"secret": "outside"}, "weight_map": {"x": "model.safetensors"}})");
+  WriteModel(root.path() + "/m", {{"x", DType::kU8, {1}}});
+  std::filesystem::create_symlink(outside.path() + "/model.safetensors.index.json",
+                                  root.path() + "/m/model.safetensors.index.json");
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(repo->Find("m")->error, HasSubstr("outside the model repository"));
+  EXPECT_THAT(repo->Find("m")->index_metadata_json, IsEmpty());
+}
+
+// A FIFO named like a weights file (or an index) is not a regular file:
+// its model is unservable, and the scan does not wait for a writer.
+TEST(ModelRepositoryTest, FifosAreNotWaitedOn) {
+  TempDir root;
+  WriteModel(root.path() + "/good", {{"x", DType::kU8, {1}}});
+  std::filesystem::create_directories(root.path() + "/fifo");
+  ASSERT_EQ(mkfifo((root.path() + "/fifo/model.safetensors").c_str(), 0600), 0);
+  WriteModel(root.path() + "/fifo-index", {{"x", DType::kU8, {1}}});
+  ASSERT_EQ(mkfifo((root.path() + "/fifo-index/model.safetensors.index.json").c_str(),
+                   0600), 0);
+  ASSERT_OK_AND_ASSIGN(auto repo, ModelRepository::Scan({.root = root.path()}));
+  EXPECT_THAT(repo->Find("fifo")->error, HasSubstr("not a regular file"));
+  EXPECT_THAT(repo->Find("fifo-index")->error, HasSubstr("not a regular file"));
+  EXPECT_TRUE(repo->Find("good")->servable());
 }
 
 // Issue 11, item 8: a directory symlink leaving the repository was skipped
