@@ -103,6 +103,17 @@ struct Pending {
   std::unique_ptr<wc::PendingLoad> load;
   std::shared_ptr<Table> table;
 
+  Pending() = default;
+  Pending(const Pending&) = delete;
+  Pending& operator=(const Pending&) = delete;
+  // ~PendingLoad cancels and joins its thread, which notices the cancel at
+  // the stream's next chunk (or its next retry): other Python threads run
+  // meanwhile.
+  ~Pending() {
+    nb::gil_scoped_release unlocked;
+    load.reset();
+  }
+
   void Wait(size_t i) {
     nb::gil_scoped_release unlocked;
     Check(load->WaitFor(i));
