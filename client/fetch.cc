@@ -12,12 +12,14 @@
 // resumes with a new call for what is still missing after a jittered
 // exponential backoff, until max_attempts calls in a row made no progress or
 // the fetch's deadline passes; other failures (the sink's, or a status that
-// no retry can change) stop every worker.
+// no retry can change) stop every worker, and so does a FetchCancel
+// (fetch_cancel.h), which also ends the open calls and the backoffs at once.
 #include <algorithm>
 #include <atomic>
 #include <random>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -29,6 +31,7 @@
 #include "util/crc32c.h"
 #include "util/status_context.h"
 #include "weightserver/client/client.h"
+#include "weightserver/client/fetch_cancel.h"
 #include "weightserver/client/fetch_sink.h"
 #include "weightserver/client/load_plan.h"
 #include "wire/chunk_codec.h"
@@ -50,6 +53,7 @@ struct FetchState {
   const ModelInfo* model = nullptr;
   const ClientOptions* options = nullptr;
   FetchSink* sink = nullptr;
+  FetchCancel* cancel = nullptr;  // May be null.
   uint64_t total = 0;
   absl::Time deadline = absl::InfiniteFuture();  // Of the whole fetch.
   std::atomic<uint64_t> done{0};
@@ -62,6 +66,7 @@ struct FetchState {
     if (first_error.ok()) first_error = std::move(status);
     failed.store(true);
   }
+  bool Cancelled() const { return cancel != nullptr && cancel->cancelled(); }
   void Advance(uint64_t n) {
     uint64_t now = done.fetch_add(n) + n;
     if (options->progress) {
@@ -92,6 +97,15 @@ absl::Status RunOnce(const std::shared_ptr<grpc::Channel>& channel,
     tr->set_limit(p->end - p->next);
   }
   FetchCall call(channel, request, state->deadline, state->options->token);
+  // A cancel from another thread ends the call at once, whatever it waits
+  // for; forgotten before `call` is destroyed.
+  const uint64_t cancel_id =
+      state->cancel == nullptr
+          ? 0
+          : state->cancel->OnCancel([&call] { call.Cancel(); });
+  absl::Cleanup forget = [state, cancel_id] {
+    if (cancel_id != 0) state->cancel->Forget(cancel_id);
+  };
   grpc::ByteBuffer message;
   absl::Status problem;
   while (call.Read(&message)) {
@@ -200,6 +214,10 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
   for (;;) {
     std::vector<Piece*> batch = NextBatch(pieces, o.max_entries_per_call);
     if (batch.empty() || state->failed.load()) return;
+    if (state->Cancelled()) {
+      last = absl::CancelledError("fetch cancelled");
+      break;
+    }
     const uint64_t before = Remaining(*pieces);
     bool sink_error = false;
     last = RunOnce(channel, state, batch, &sink_error);
@@ -210,6 +228,10 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
       continue;  // The next batch, if any.
     }
     if (state->failed.load()) return;  // Another worker's error stands.
+    if (state->Cancelled()) {
+      last = absl::CancelledError("fetch cancelled");
+      break;
+    }
     if (sink_error || !wire::IsRetryable(last.code())) break;
     if (Remaining(*pieces) < before) {
       without_progress = 0;
@@ -222,7 +244,12 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
           "fetch_timeout reached; last failure: ", last.message()));
       break;
     }
-    absl::SleepFor(wait);
+    if (state->cancel == nullptr) {
+      absl::SleepFor(wait);
+    } else if (!state->cancel->SleepFor(wait)) {
+      last = absl::CancelledError("fetch cancelled");
+      break;
+    }
     backoff = std::min(backoff * 2, o.retry_max_backoff);
   }
   const std::string tries =
@@ -263,11 +290,12 @@ absl::Status Client::Fetch(const ModelInfo& model,
 }
 
 absl::Status Client::Fetch(const ModelInfo& model, const LoadPlan& plan,
-                           FetchSink& sink) const {
+                           FetchSink& sink, FetchCancel* cancel) const {
   FetchState state;
   state.model = &model;
   state.options = &options_;
   state.sink = &sink;
+  state.cancel = cancel;
   state.total = plan.total_bytes;
   if (options_.fetch_timeout != absl::InfiniteDuration()) {
     state.deadline = absl::Now() + options_.fetch_timeout;

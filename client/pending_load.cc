@@ -5,7 +5,6 @@
 // the device) and wakes whoever waits for it.
 #include "weightserver/client/pending_load.h"
 
-#include <atomic>
 #include <thread>
 #include <utility>
 
@@ -15,6 +14,7 @@
 #include "client/table_memory.h"
 #include "util/mutex.h"
 #include "util/status_macros.h"
+#include "weightserver/client/fetch_cancel.h"
 
 namespace weightserver::client {
 
@@ -44,7 +44,7 @@ struct PendingLoad::State {
   std::byte* host_base = nullptr;  // Null for device memory.
   std::shared_ptr<DeviceCopier> copier;
   DeviceOptions device_options;
-  std::atomic<bool> cancelled{false};
+  FetchCancel cancel;  // Ends the fetch's calls and backoffs at once.
   std::thread thread;
 
   Mutex mu;
@@ -62,13 +62,13 @@ namespace {
 // means verified in place).
 class CountingSink final : public FetchSink {
  public:
-  CountingSink(FetchSink& inner, const std::atomic<bool>& cancelled,
+  CountingSink(FetchSink& inner, const FetchCancel& cancel,
                std::function<void(size_t, uint64_t)> count)
-      : inner_(inner), cancelled_(cancelled), count_(std::move(count)) {}
+      : inner_(inner), cancel_(cancel), count_(std::move(count)) {}
 
   absl::StatusOr<std::byte*> Acquire(size_t item, uint64_t offset,
                                      uint64_t size) override {
-    if (cancelled_.load()) return absl::CancelledError("load cancelled");
+    if (cancel_.cancelled()) return absl::CancelledError("load cancelled");
     return inner_.Acquire(item, offset, size);
   }
   absl::Status Commit(size_t item, uint64_t offset, uint64_t size,
@@ -81,7 +81,7 @@ class CountingSink final : public FetchSink {
 
  private:
   FetchSink& inner_;
-  const std::atomic<bool>& cancelled_;
+  const FetchCancel& cancel_;
   const std::function<void(size_t, uint64_t)> count_;
 };
 
@@ -116,11 +116,11 @@ void PendingLoad::State::Run() {
   absl::Status status;
   if (copier == nullptr) {
     MemorySink memory(plan, OutputAddresses(table));
-    CountingSink sink(memory, cancelled,
+    CountingSink sink(memory, cancel,
                       [this](size_t item, uint64_t size) { Arrived(item, size); });
     // The pages' zeroing on another core, ahead of the stream (host_arena.h).
     ArenaPrefaulter prefault(host_base, plan.layout_bytes);
-    status = client.Fetch(model, plan, sink);
+    status = client.Fetch(model, plan, sink, &cancel);
   } else {
     std::vector<void*> destinations;
     for (std::byte* b : OutputAddresses(table)) destinations.push_back(b);
@@ -128,8 +128,9 @@ void PendingLoad::State::Run() {
         client, model, plan, destinations, copier.get(), device_options,
         [this](size_t item, uint64_t, uint64_t size) { Arrived(item, size); },
         [this](FetchSink& ring) {
-          return std::make_unique<CountingSink>(ring, cancelled, nullptr);
-        });
+          return std::make_unique<CountingSink>(ring, cancel, nullptr);
+        },
+        &cancel);
   }
   End(std::move(status));
 }
@@ -173,6 +174,6 @@ bool PendingLoad::done() const {
   return state_->ended;
 }
 
-void PendingLoad::Cancel() { state_->cancelled.store(true); }
+void PendingLoad::Cancel() { state_->cancel.Cancel(); }
 
 }  // namespace weightserver::client

@@ -24,6 +24,7 @@
 #include "weightserver/client/client.h"
 #include "weightserver/client/device.h"
 #include "weightserver/client/device_copier.h"
+#include "weightserver/client/fetch_cancel.h"
 #include "weightserver/client/load_plan.h"
 #include "weightserver/client/tensor_table.h"
 
@@ -47,12 +48,14 @@ std::vector<std::byte*> OutputAddresses(const TensorTable& table);
 
 // FetchToDevice (tensor_table.h), telling `on_copied` (may be null) of every
 // range whose copy to the device completed. `sink_wrapper` (may be null)
-// wraps the ring before the fetch sees it.
+// wraps the ring before the fetch sees it; `cancel` (may be null) is the
+// fetch's (fetch_cancel.h).
 absl::Status FetchThroughRing(
     const Client& client, const ModelInfo& model, const LoadPlan& plan,
     absl::Span<void* const> destinations, DeviceCopier* copier,
     const DeviceOptions& options, CopiedCallback on_copied,
-    const std::function<std::unique_ptr<FetchSink>(FetchSink&)>& sink_wrapper);
+    const std::function<std::unique_ptr<FetchSink>(FetchSink&)>& sink_wrapper,
+    FetchCancel* cancel = nullptr);
 
 }  // namespace weightserver::client
 

@@ -97,7 +97,8 @@ absl::Status FetchThroughRing(
     const Client& client, const ModelInfo& model, const LoadPlan& plan,
     absl::Span<void* const> destinations, DeviceCopier* copier,
     const DeviceOptions& options, CopiedCallback on_copied,
-    const std::function<std::unique_ptr<FetchSink>(FetchSink&)>& sink_wrapper) {
+    const std::function<std::unique_ptr<FetchSink>(FetchSink&)>& sink_wrapper,
+    FetchCancel* cancel) {
   if (destinations.size() != plan.tensors.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "FetchToDevice model '", model.name, "': ", destinations.size(),
@@ -114,7 +115,7 @@ absl::Status FetchThroughRing(
   std::unique_ptr<FetchSink> wrapped;
   if (sink_wrapper) wrapped = sink_wrapper(*ring);
   absl::Status fetched =
-      client.Fetch(model, plan, wrapped ? *wrapped : *ring);
+      client.Fetch(model, plan, wrapped ? *wrapped : *ring, cancel);
   absl::Status copied = ring->Finish();
   // A fetch stopped by a failed copy already carries the copy's status.
   return fetched.ok() ? copied : fetched;

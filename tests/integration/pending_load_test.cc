@@ -3,7 +3,8 @@
 // tests/integration/pending_load_test.cc: PendingLoad against a real server:
 // every output byte-identical once WaitFor says it is in place; early
 // outputs handed out while the rest is still on the way (a paced server);
-// a cancelled or destroyed load stops; the device path through a fake
+// a cancelled or destroyed load stops at once, whether its streams wait
+// for a chunk or for a retry; the device path through a fake
 // copier counts copies, not receipts.
 #include <atomic>
 #include <memory>
@@ -149,6 +150,40 @@ TEST_F(PendingLoadTest, DestroyingARunningLoadStopsIt) {
   }
   EXPECT_LT(absl::Now() - start, absl::Seconds(4));
   EXPECT_NE(memory, nullptr);  // Still owned by this copy.
+}
+
+// Paced at 16 KiB/s, each 64 KiB chunk after the first waits ~4 s: Cancel
+// ends the calls at once rather than at their next chunk.
+TEST_F(PendingLoadTest, CancelDoesNotWaitForTheNextChunk) {
+  Start(/*bytes_per_second=*/16 << 10);
+  auto load = client::PendingLoad::Start(*client_, toc_, {});
+  ASSERT_OK(load.status());
+  absl::SleepFor(absl::Milliseconds(500));  // The streams wait for chunks.
+  ASSERT_FALSE((*load)->done());
+  const absl::Time cancelled = absl::Now();
+  (*load)->Cancel();
+  EXPECT_THAT((*load)->Wait(), StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_LT(absl::Now() - cancelled, absl::Seconds(1.5));
+}
+
+// The server gone after GetModel: every call fails at once and the streams
+// back off 5-15 s before each retry; Cancel cuts the backoff short.
+TEST_F(PendingLoadTest, CancelDoesNotWaitForARetry) {
+  Start();
+  client::ClientOptions o;
+  o.retry_initial_backoff = absl::Seconds(10);
+  o.retry_max_backoff = absl::Seconds(10);
+  auto c = client::Client::Connect(server_->address(), o);
+  ASSERT_OK(c.status());
+  server_.reset();
+  auto load = client::PendingLoad::Start(**c, toc_, {});
+  ASSERT_OK(load.status());
+  absl::SleepFor(absl::Milliseconds(500));  // Refused; backing off.
+  ASSERT_FALSE((*load)->done());
+  const absl::Time cancelled = absl::Now();
+  (*load)->Cancel();
+  EXPECT_THAT((*load)->Wait(), StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_LT(absl::Now() - cancelled, absl::Seconds(1.5));
 }
 
 TEST_F(PendingLoadTest, AnUnknownTensorFailsAtStart) {

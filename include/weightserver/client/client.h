@@ -50,6 +50,7 @@ using format::ModelInfo;
 using format::ModelSummary;
 using format::ModelTensor;
 
+class FetchCancel;  // fetch_cancel.h
 class FetchSink;  // fetch_sink.h
 struct LoadPlan;  // load_plan.h
 
@@ -163,10 +164,11 @@ class Client {
   // The engine: fetches every output of `plan` (made from `model`) into
   // `sink`, verified. Errors: FAILED_PRECONDITION when the model changed on
   // the server; DATA_LOSS when a chunk fails its check max_attempts times;
-  // the sink's errors (not retried); otherwise the RPC's status; messages
-  // name the model and tensor.
+  // the sink's errors (not retried); CANCELLED once `cancel` (optional,
+  // fetch_cancel.h) is cancelled, from any thread; otherwise the RPC's
+  // status; messages name the model and tensor.
   absl::Status Fetch(const ModelInfo& model, const LoadPlan& plan,
-                     FetchSink& sink) const;
+                     FetchSink& sink, FetchCancel* cancel = nullptr) const;
 
   // The bytes of `model`'s extra file `name` (one of model.extra_files:
   // config.json, tokenizer.json, ...), every chunk verified, pinned to

@@ -70,7 +70,9 @@ class PendingLoad {
   absl::Status Wait();
   // Whether the fetch has ended (Wait would not block).
   bool done() const;
-  // Stops the fetch soon; outputs not yet in place never will be.
+  // Stops the fetch at once: its open calls and retry waits end without
+  // waiting for the server (fetch_cancel.h); outputs not yet in place never
+  // will be, and the waiters get CANCELLED.
   void Cancel();
 
  private:
