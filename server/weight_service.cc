@@ -50,19 +50,29 @@ format::ModelInfo TableOfContents(const Model& model) {
   return toc;
 }
 
+// Weak pointers only: a catalog must not keep a replaced repository's
+// models (and their file mappings) alive until the next ListModels or
+// GetModel; their last stream lets go of them.
 struct WeightService::Catalog {
-  std::shared_ptr<const ModelRepository> repository;
+  std::weak_ptr<const ModelRepository> repository;
   v1::ListModelsResponse list;
-  // Serialized v1::Model of each servable model, by name and by model (to
-  // take the tables of unchanged models over to the next catalog).
+  // Serialized v1::Model of each servable model, by name, and by model (to
+  // take the tables of unchanged models over to the next catalog; an entry
+  // whose model is gone is never matched, even by a new model at the same
+  // address).
   absl::flat_hash_map<std::string, grpc::Slice> tocs;
-  absl::flat_hash_map<const Model*, grpc::Slice> tocs_by_model;
+  absl::flat_hash_map<const Model*, std::pair<std::weak_ptr<const Model>, grpc::Slice>>
+      tocs_by_model;
 };
 
-std::shared_ptr<const WeightService::Catalog> WeightService::CurrentCatalog() {
+std::shared_ptr<const WeightService::Catalog> WeightService::CurrentCatalog(
+    std::shared_ptr<const ModelRepository>* snapshot) {
   std::shared_ptr<const ModelRepository> now = repository_->Snapshot();
+  *snapshot = now;
   MutexLock lock(&catalog_mu_);
-  if (catalog_ != nullptr && catalog_->repository == now) return catalog_;
+  if (catalog_ != nullptr && catalog_->repository.lock() == now) {
+    return catalog_;
+  }
   auto next = std::make_shared<Catalog>();
   next->repository = now;
   for (const auto& model : now->models()) {
@@ -74,7 +84,10 @@ std::shared_ptr<const WeightService::Catalog> WeightService::CurrentCatalog() {
     const grpc::Slice* unchanged = nullptr;
     if (catalog_ != nullptr) {
       auto it = catalog_->tocs_by_model.find(model.get());
-      if (it != catalog_->tocs_by_model.end()) unchanged = &it->second;
+      if (it != catalog_->tocs_by_model.end() &&
+          it->second.first.lock() == model) {
+        unchanged = &it->second.second;
+      }
     }
     grpc::Slice toc =
         unchanged != nullptr
@@ -82,7 +95,7 @@ std::shared_ptr<const WeightService::Catalog> WeightService::CurrentCatalog() {
             : grpc::Slice(wire::ModelInfoToProto(TableOfContents(*model))
                               .SerializeAsString());
     next->tocs.emplace(model->name, toc);
-    next->tocs_by_model.emplace(model.get(), toc);
+    next->tocs_by_model.emplace(model.get(), std::make_pair(model, toc));
   }
   catalog_ = std::move(next);
   return catalog_;
@@ -135,7 +148,8 @@ WeightService::WeightService(std::shared_ptr<LiveRepository> repository,
       filler_(std::move(filler)),
       watchdog_(std::make_unique<StallWatchdog>(
           options.stall_timeout, pool_.get(), options.busy_stall_timeout)) {
-  CurrentCatalog();  // The first catalog's tables, before the first call.
+  std::shared_ptr<const ModelRepository> snapshot;
+  CurrentCatalog(&snapshot);  // The first catalog's tables, before the first call.
 }
 
 absl::StatusOr<std::string> WeightService::Caller(
@@ -204,13 +218,14 @@ grpc::ServerUnaryReactor* WeightService::ListModels(
     reactor->Finish(wire::ToGrpcStatus(caller.status()));
     return reactor;
   }
-  std::shared_ptr<const Catalog> catalog = CurrentCatalog();
+  std::shared_ptr<const ModelRepository> snapshot;
+  std::shared_ptr<const Catalog> catalog = CurrentCatalog(&snapshot);
   *response = catalog->list;
   // A model whose file could not be read while served (a poisoned mapping:
   // it shrank, or its disk failed), or changed on disk since it was scanned
   // (every fetch of it fails), is not served until a rescan loads it anew:
   // say so. Two stats per file.
-  const auto& models = catalog->repository->models();
+  const auto& models = snapshot->models();
   for (size_t i = 0; i < models.size(); ++i) {
     for (const ServedFile& f : models[i]->files) {
       std::string why;
@@ -250,6 +265,7 @@ grpc::ServerUnaryReactor* WeightService::GetModel(
   v1::GetModelRequest request;
   grpc::ByteBuffer copy(*raw);  // Deserialize consumes its input.
   absl::Status status;
+  std::shared_ptr<const ModelRepository> snapshot;
   absl::StatusOr<std::string> caller = Caller(context);
   if (!caller.ok()) {
     status = caller.status();
@@ -262,11 +278,11 @@ grpc::ServerUnaryReactor* WeightService::GetModel(
   } else if (!MayRead(*caller, request.name())) {  // As if it did not exist.
     status = absl::NotFoundError(
         absl::StrCat("GetModel: no model ", QuoteInput(request.name())));
-  } else if (std::shared_ptr<const Catalog> catalog = CurrentCatalog();
+  } else if (std::shared_ptr<const Catalog> catalog = CurrentCatalog(&snapshot);
              catalog->tocs.contains(request.name())) {
     grpc::Slice toc = catalog->tocs.at(request.name());
     *response = grpc::ByteBuffer(&toc, 1);  // Shares the slice.
-  } else if (auto model = catalog->repository->Find(request.name())) {
+  } else if (auto model = snapshot->Find(request.name())) {
     status = absl::FailedPreconditionError(absl::StrCat(
         "model '", model->name, "' is not servable: ", model->error));
   } else {

@@ -162,8 +162,11 @@ class WeightService final
   // catalog snapshot.
   struct Catalog;
   // The catalog of the repository's current snapshot, built on first use
-  // (reusing the tables of models the previous one had).
-  std::shared_ptr<const Catalog> CurrentCatalog() ABSL_LOCKS_EXCLUDED(catalog_mu_);
+  // (reusing the tables of models the previous one had); *snapshot is set
+  // to that snapshot (the catalog does not keep it alive).
+  std::shared_ptr<const Catalog> CurrentCatalog(
+      std::shared_ptr<const ModelRepository>* snapshot)
+      ABSL_LOCKS_EXCLUDED(catalog_mu_);
 
   // The caller's identity under the policy ("" with no policy).
   // Errors: Unauthenticated (AuthPolicy::Authenticate's, more than one

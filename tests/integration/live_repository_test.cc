@@ -175,6 +175,36 @@ TEST_F(LiveRepositoryTest, AStreamOfTheOldRevisionFinishesWithTheOldBytes) {
                   absl::StatusCode::kFailedPrecondition));
 }
 
+// Whether this process maps `path` after its file was unlinked (the
+// daemon runs in this process).
+bool MapsDeletedFile(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    if (line.find(path) != std::string::npos &&
+        line.find("(deleted)") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Once no stream uses a replaced file, nothing keeps it mapped: not the
+// service's catalog of tables of contents either, which only the next
+// ListModels or GetModel would rebuild (none is made here).
+TEST_F(LiveRepositoryTest, AReplacedFileIsUnmappedOnceNoStreamUsesIt) {
+  WriteModel(Path("m"), {{"w", DType::kU8, {1 << 20}}});
+  StartServer(/*watch=*/false);
+  const std::string file = fs::canonical(Path("m/model.safetensors")).string();
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, client_->GetModel("m"));
+  ASSERT_OK(LoadAll(*client_, toc).status());
+  ASSERT_FALSE(MapsDeletedFile(file));
+  WriteModel(Path(".new"), {{"w2", DType::kU8, {1 << 20}}});
+  fs::rename(Path(".new/model.safetensors"), Path("m/model.safetensors"));
+  Rescan();
+  EXPECT_TRUE(Eventually([&] { return !MapsDeletedFile(file); }))
+      << "the replaced " << file << " is still mapped";
+}
+
 TEST_F(LiveRepositoryTest, AModelWrittenInPlaceIsNotServedUntilComplete) {
   StartServer(/*watch=*/false);
   WriteModel(Path(".whole"), {{"w", DType::kU8, {1 << 20}}});
