@@ -24,6 +24,7 @@
 #include "tests/testing/client_helpers.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_models.h"
 
@@ -35,18 +36,10 @@ using format::DType;
 using ::testing::HasSubstr;
 using ::weightserver::testing::HostBytes;
 using ::weightserver::testing::LoadAll;
+using ::weightserver::testing::Eventually;
 using ::weightserver::testing::TempDir;
 using ::weightserver::testing::TensorBytes;
 using ::weightserver::testing::WriteModel;
-
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
 
 // Every tensor of `table` holds the bytes test models give its name and
 // size: a mix of two versions would not.

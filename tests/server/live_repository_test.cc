@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_models.h"
 
@@ -22,6 +23,7 @@ namespace fs = std::filesystem;
 
 using format::DType;
 using ::testing::ElementsAre;
+using ::weightserver::testing::Eventually;
 using ::weightserver::testing::TempDir;
 using ::weightserver::testing::WriteModel;
 
@@ -29,16 +31,6 @@ std::vector<std::string> Names(const ModelRepository& repo) {
   std::vector<std::string> out;
   for (const auto& m : repo.models()) out.push_back(m->name);
   return out;
-}
-
-// Polls `done` every 10 ms until it holds or 20 s have passed.
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
 }
 
 TEST(RescanTest, ReusesUnchangedModelsAndReloadsChangedOnes) {
