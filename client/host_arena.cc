@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +22,40 @@ constexpr uint64_t kPrefaultStep = 32 << 20;
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
+constexpr size_t kBalloonReportingBit = 5;  // VIRTIO_BALLOON_F_REPORTING
+
+std::vector<std::string> BalloonFeatures() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(
+           "/sys/bus/virtio/drivers/virtio_balloon", ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::ifstream in(it->path() / "features");
+    std::string bits;
+    if (in >> bits) out.push_back(bits);
+  }
+  return out;
+}
 }  // namespace
+
+bool HugePagesFor(const char* env,
+                  const std::vector<std::string>& balloon_features) {
+  if (env != nullptr && std::strcmp(env, "1") == 0) return true;
+  if (env != nullptr && std::strcmp(env, "0") == 0) return false;
+  for (const std::string& bits : balloon_features) {
+    if (bits.size() > kBalloonReportingBit &&
+        bits[kBalloonReportingBit] == '1') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ArenaUsesHugePages() {
+  static const bool huge =
+      HugePagesFor(std::getenv("WEIGHTSERVER_HUGE_PAGES"), BalloonFeatures());
+  return huge;
+}
 
 absl::StatusOr<HostArena> HostArena::Allocate(uint64_t size) {
   const uint64_t mapped =
@@ -40,7 +76,8 @@ absl::StatusOr<HostArena> HostArena::Allocate(uint64_t size) {
     munmap(reinterpret_cast<void*>(aligned + mapped), end - (aligned + mapped));
   }
   // Best effort: without THP the memory still works with small pages.
-  madvise(reinterpret_cast<void*>(aligned), mapped, MADV_HUGEPAGE);
+  madvise(reinterpret_cast<void*>(aligned), mapped,
+          ArenaUsesHugePages() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
   return HostArena(reinterpret_cast<std::byte*>(aligned), mapped);
 }
 

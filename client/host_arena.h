@@ -6,9 +6,11 @@
 // is first written; with 4 KiB pages that is a quarter of a million faults,
 // which showed as ~35% of the client's CPU in a load. HostArena maps
 // anonymous memory and asks for transparent huge pages (MADV_HUGEPAGE), which
-// cuts the faults 512-fold where the kernel allows it. Zeroing the pages is
-// still the ceiling of a load into new memory on a slow VM; ArenaPrefaulter
-// moves it to a second thread, ahead of the stream (bench/: 1.7x).
+// cuts the faults 512-fold where the kernel allows it, except on a VM that
+// hands freed memory back to its host (ArenaUsesHugePages). Zeroing the
+// pages is still the ceiling of a load into new memory on a slow VM;
+// ArenaPrefaulter moves it to a second thread, ahead of the stream (bench/:
+// 1.7x).
 //
 // Example:
 //   ASSIGN_OR_RETURN(HostArena arena, HostArena::Allocate(n));
@@ -22,16 +24,35 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace weightserver::client {
 
+// Whether HostArena asks for huge pages; decided once per process. On a VM
+// whose balloon reports free pages to its host (virtio-balloon
+// VIRTIO_BALLOON_F_REPORTING, as Firecracker's), memory the host took back
+// is about 4x slower to fault in as huge pages than as 4 KiB pages, and a
+// starting worker's memory mostly is such (docs/benchmarks.md): there the
+// arena asks for 4 KiB pages (MADV_NOHUGEPAGE). WEIGHTSERVER_HUGE_PAGES=1 or
+// =0 in the environment decides instead.
+bool ArenaUsesHugePages();
+
+// The decision from its inputs: WEIGHTSERVER_HUGE_PAGES (null: unset; any
+// value but "0" and "1" is ignored) and the feature bits of each virtio
+// balloon device (the contents of /sys/bus/virtio/drivers/virtio_balloon/
+// */features: one '0' or '1' per bit, bit 0 first).
+bool HugePagesFor(const char* env,
+                  const std::vector<std::string>& balloon_features);
+
 class HostArena {
  public:
   HostArena() = default;
-  // `size` bytes, 2 MiB aligned (at least one byte is mapped).
+  // `size` bytes, 2 MiB aligned (at least one byte is mapped), in huge
+  // pages when ArenaUsesHugePages().
   // Errors: ResourceExhausted when the memory cannot be mapped.
   static absl::StatusOr<HostArena> Allocate(uint64_t size);
 

@@ -5,7 +5,10 @@
 
 #include <sys/utsname.h>
 
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -29,6 +32,46 @@ TEST(HostArenaTest, IsHugePageAlignedAndZeroed) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(arena->data()) % (2 << 20), 0u);
   EXPECT_EQ(arena->size(), uint64_t{4} << 20);
   EXPECT_EQ(arena->data()[arena->size() - 1], std::byte{0});
+}
+
+TEST(HugePagesForTest, OffOnlyWhereTheBalloonReportsFreePagesOrAsked) {
+  // Bits 1, 2, 5 (VIRTIO_BALLOON_F_REPORTING) and 7: this VM's balloon.
+  const std::string reporting = "0110010100000000";
+  const std::string not_reporting = "0110000100000000";
+  EXPECT_TRUE(HugePagesFor(nullptr, {}));  // No balloon: bare metal, most VMs.
+  EXPECT_TRUE(HugePagesFor(nullptr, {not_reporting}));
+  EXPECT_FALSE(HugePagesFor(nullptr, {reporting}));
+  EXPECT_FALSE(HugePagesFor(nullptr, {not_reporting, reporting}));
+  EXPECT_TRUE(HugePagesFor(nullptr, {"011"}));  // Too short to say.
+  EXPECT_TRUE(HugePagesFor("1", {reporting}));
+  EXPECT_FALSE(HugePagesFor("0", {}));
+  EXPECT_FALSE(HugePagesFor("yes", {reporting}));  // Ignored.
+  EXPECT_TRUE(HugePagesFor("", {}));
+}
+
+// The arena's mapping carries the advice ArenaUsesHugePages() chose: "hg"
+// (MADV_HUGEPAGE) or "nh" (MADV_NOHUGEPAGE) among its VmFlags.
+TEST(HostArenaTest, AsksForThePagesDecided) {
+  auto arena = HostArena::Allocate(4 << 20);
+  ASSERT_TRUE(arena.ok()) << arena.status();
+  const auto at = reinterpret_cast<uintptr_t>(arena->data());
+  std::ifstream smaps("/proc/self/smaps");
+  bool inside = false;
+  std::string flags;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long start = 0, end = 0;
+    // A mapping's first line ("START-END perms ..."); its fields follow.
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &start, &end) == 2) {
+      inside = start <= at && at < end;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0) {
+      flags = line;
+      break;
+    }
+  }
+  ASSERT_FALSE(flags.empty()) << "no mapping holds the arena";
+  const std::string want = ArenaUsesHugePages() ? " hg" : " nh";
+  EXPECT_NE(flags.find(want), std::string::npos) << flags;
 }
 
 TEST(ArenaPrefaulterTest, FaultsEverythingInWithoutChangingBytes) {
