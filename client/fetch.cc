@@ -67,6 +67,14 @@ struct FetchState {
     failed.store(true);
   }
   bool Cancelled() const { return cancel != nullptr && cancel->cancelled(); }
+  // Sleeps `wait`, or less once the fetch is cancelled.
+  void Backoff(absl::Duration wait) const {
+    if (cancel == nullptr) {
+      absl::SleepFor(wait);
+    } else {
+      cancel->SleepFor(wait);
+    }
+  }
   void Advance(uint64_t n) {
     uint64_t now = done.fetch_add(n) + n;
     if (options->progress) {
@@ -211,13 +219,16 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
   int calls = 0;
   int without_progress = 0;  // Failed calls in a row that moved no byte.
   absl::Duration backoff = o.retry_initial_backoff;
+  // True, with `last` set to CANCELLED, once the fetch is cancelled.
+  auto cancelled = [&] {
+    if (!state->Cancelled()) return false;
+    last = absl::CancelledError("fetch cancelled");
+    return true;
+  };
   for (;;) {
     std::vector<Piece*> batch = NextBatch(pieces, o.max_entries_per_call);
     if (batch.empty() || state->failed.load()) return;
-    if (state->Cancelled()) {
-      last = absl::CancelledError("fetch cancelled");
-      break;
-    }
+    if (cancelled()) break;
     const uint64_t before = Remaining(*pieces);
     bool sink_error = false;
     last = RunOnce(channel, state, batch, &sink_error);
@@ -228,10 +239,7 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
       continue;  // The next batch, if any.
     }
     if (state->failed.load()) return;  // Another worker's error stands.
-    if (state->Cancelled()) {
-      last = absl::CancelledError("fetch cancelled");
-      break;
-    }
+    if (cancelled()) break;
     if (sink_error || !wire::IsRetryable(last.code())) break;
     if (Remaining(*pieces) < before) {
       without_progress = 0;
@@ -244,12 +252,7 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
           "fetch_timeout reached; last failure: ", last.message()));
       break;
     }
-    if (state->cancel == nullptr) {
-      absl::SleepFor(wait);
-    } else if (!state->cancel->SleepFor(wait)) {
-      last = absl::CancelledError("fetch cancelled");
-      break;
-    }
+    state->Backoff(wait);  // A cancel meanwhile ends the loop at its top.
     backoff = std::min(backoff * 2, o.retry_max_backoff);
   }
   const std::string tries =

@@ -106,9 +106,8 @@ struct Pending {
   Pending() = default;
   Pending(const Pending&) = delete;
   Pending& operator=(const Pending&) = delete;
-  // ~PendingLoad cancels and joins its thread, which notices the cancel at
-  // the stream's next chunk (or its next retry): other Python threads run
-  // meanwhile.
+  // ~PendingLoad cancels and joins its thread (promptly: fetch_cancel.h);
+  // other Python threads run meanwhile.
   ~Pending() {
     nb::gil_scoped_release unlocked;
     load.reset();
