@@ -6,8 +6,10 @@
 #
 #   python3 tests/deploy/check_deploy.py [REPO_ROOT]
 #
-# 1. every YAML file under deploy/ parses (PyYAML), and `kubectl kustomize
-#    deploy/kubernetes` renders when kubectl is installed;
+# 1. every YAML file under deploy/ parses (PyYAML), and `kubectl kustomize`
+#    renders deploy/kubernetes and deploy/kubernetes/cache into the kinds
+#    expected, when kubectl is installed; without kubectl that is a note,
+#    or a failure when the environment says CI (CI set, not "false"/"0");
 # 2. the Deployment and the compose service: each --tls_cert / --tls_key /
 #    --tls_client_ca / --auth_file argument, and each file a health check
 #    reads, lies in a read-only directory mount (a Secret volume in
@@ -23,7 +25,13 @@
 #    Grafana dashboard (deploy/grafana/*.json) has Grafana's fields (title,
 #    uid, schemaVersion, panels with type, targets and gridPos) and queries
 #    only metrics that server/metrics.cc's kMetricNames declares (whose
-#    every name tests/integration/metrics_test.cc finds in a real scrape).
+#    every name tests/integration/metrics_test.cc finds in a real scrape);
+# 6. the cache tier (deploy/kubernetes/cache): a DaemonSet on GPU nodes whose
+#    args carry --upstream (the origin's Service and port), --cache_dir and
+#    --cache_size, whose --cache_dir is a hostPath volume, whose upstream
+#    files lie in a read-only Secret directory; a Service with
+#    internalTrafficPolicy Local that selects the DaemonSet's pods and not
+#    the origin's (nor the origin's Services the cache's).
 # Exit 0: all passed; 1: a failure (each printed), PyYAML missing included
 # (a check that CI skipped would prove nothing).
 import glob
@@ -148,18 +156,118 @@ def check_compose(docs):
         check(under(path, mounts) is not None, "compose: health check %s=%s not mounted" % (flag, path))
 
 
+RENDERED_KINDS = {
+    os.path.join("deploy", "kubernetes"): ["Deployment", "PersistentVolumeClaim", "Service",
+                                           "Service"],
+    os.path.join("deploy", "kubernetes", "cache"): ["DaemonSet", "Service"],
+}
+
+
+def in_ci():
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
 def check_kustomize():
     kubectl = shutil.which("kubectl")
     if not kubectl:
-        print("note: kubectl not installed; kustomize rendering not checked")
+        # A CI runner without kubectl would pass without rendering anything.
+        check(not in_ci(), "kubectl not installed and CI is set: kustomize rendering "
+              "not checked (Debian: apt-get install kubernetes-client)")
+        if not in_ci():
+            print("note: kubectl not installed; kustomize rendering not checked")
         return
-    r = subprocess.run([kubectl, "kustomize", os.path.join(ROOT, "deploy", "kubernetes")],
-                       capture_output=True, text=True)
-    check(r.returncode == 0, "kubectl kustomize deploy/kubernetes: " + r.stderr.strip())
-    if r.returncode == 0:
-        kinds = sorted(d["kind"] for d in yaml.safe_load_all(r.stdout) if d)
-        check(kinds == ["Deployment", "PersistentVolumeClaim", "Service", "Service"],
-              "kustomize rendered %s" % kinds)
+    for folder, expected in sorted(RENDERED_KINDS.items()):
+        r = subprocess.run([kubectl, "kustomize", os.path.join(ROOT, folder)],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, "kubectl kustomize %s: %s" % (folder, r.stderr.strip()))
+        if r.returncode == 0:
+            kinds = sorted(d["kind"] for d in yaml.safe_load_all(r.stdout) if d)
+            check(kinds == expected, "kubectl kustomize %s rendered %s, expected %s"
+                  % (folder, kinds, expected))
+
+
+def matches(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def check_cache(docs):
+    """The node-local cache tier against the origin's Service (item 6)."""
+    folder = os.path.join("deploy", "kubernetes", "cache")
+    cache = [d for name, ds in docs.items() if os.path.dirname(name) == folder for d in ds]
+    origin = [d for name, ds in docs.items()
+              if os.path.dirname(name) == os.path.join("deploy", "kubernetes") for d in ds]
+    sets = [d for d in cache if d.get("kind") == "DaemonSet"]
+    services = [d for d in cache if d.get("kind") == "Service"]
+    check(len(sets) == 1 and len(services) == 1,
+          "cache: expected one DaemonSet and one Service in %s, found %s"
+          % (folder, sorted(d.get("kind") for d in cache)))
+    if len(sets) != 1 or len(services) != 1:
+        return
+    template = sets[0]["spec"]["template"]
+    pod = template["spec"]
+    labels = template["metadata"]["labels"]
+    check(matches(sets[0]["spec"]["selector"]["matchLabels"], labels),
+          "cache: the DaemonSet's selector does not match its pods")
+    check(bool(pod.get("nodeSelector") or pod.get("affinity")),
+          "cache: the DaemonSet is not limited to GPU nodes (nodeSelector or affinity)")
+    check(any(t.get("key") == "nvidia.com/gpu" for t in pod.get("tolerations", [])),
+          "cache: no toleration for the nvidia.com/gpu taint")
+    c = next(c for c in pod["containers"] if c["name"] == "weightserver")
+    args = {}
+    for a in c.get("args", []):
+        flag, _, value = a.partition("=")
+        args[flag] = value
+    for flag in ("--upstream", "--cache_dir", "--cache_size"):
+        check(bool(args.get(flag)), "cache: the daemon has no %s=VALUE" % flag)
+    # The image's entrypoint passes --repo=/models: a cache replaces it.
+    check("--repo" not in args and c.get("command", [None])[0] == "weightserver" and
+          not any(a.startswith("--repo") for a in c["command"]),
+          "cache: the daemon gets --repo (replace the image's entrypoint: command: [weightserver])")
+    check(re.fullmatch(r"\d+[KMGT]?", args.get("--cache_size", "")) is not None,
+          "cache: --cache_size=%s is not BYTES[K|M|G|T]" % args.get("--cache_size"))
+    # --upstream names the origin's Service and its port.
+    origin_ports = {s["metadata"]["name"]: [p["port"] for p in s["spec"]["ports"]]
+                    for s in origin if s.get("kind") == "Service"}
+    for target in filter(None, args.get("--upstream", "").split(",")):
+        host, _, port = target.rpartition("/")[2].rpartition(":")
+        name = host.split(".")[0]
+        check(name in origin_ports and port.isdigit() and int(port) in origin_ports[name],
+              "cache: --upstream %s is not an origin Service and port %s" % (target, origin_ports))
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"].rstrip("/"): m for m in c.get("volumeMounts", [])}
+    dir_mount = mounts.get(args.get("--cache_dir", "").rstrip("/"))
+    check(dir_mount is not None, "cache: --cache_dir=%s is not a volume mount %s"
+          % (args.get("--cache_dir"), sorted(mounts)))
+    if dir_mount:
+        v = volumes.get(dir_mount["name"], {})
+        check("hostPath" in v, "cache: the --cache_dir volume %s is not a hostPath" % dir_mount["name"])
+        check(not dir_mount.get("readOnly"), "cache: the --cache_dir mount is readOnly")
+    secret_dirs = {p for p, m in mounts.items()
+                   if "secret" in volumes.get(m["name"], {}) and m.get("readOnly") is True
+                   and "subPath" not in m and "subPathExpr" not in m}
+    for flag, path in sorted(args.items()):
+        if flag.startswith("--upstream_") and flag.endswith("_file"):
+            check(under(path, secret_dirs) is not None,
+                  "cache: %s=%s is not in a read-only Secret directory %s"
+                  % (flag, path, sorted(secret_dirs)))
+    # kubelet's grpc probes speak plaintext only.
+    if "--tls_cert" in args:
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            check("grpc" not in (c.get(probe) or {}), "cache: %s is a grpc probe against TLS" % probe)
+    for probe in ("readinessProbe", "livenessProbe"):
+        check(c.get(probe) is not None, "cache: no %s" % probe)
+    svc = services[0]["spec"]
+    check(svc.get("internalTrafficPolicy") == "Local",
+          "cache: the Service's internalTrafficPolicy is %r, not Local"
+          % svc.get("internalTrafficPolicy"))
+    check(matches(svc.get("selector"), labels), "cache: the Service does not select the cache pods")
+    for s in origin:
+        if s.get("kind") == "Service":
+            check(not matches(s["spec"].get("selector"), labels),
+                  "cache: origin Service %s selects the cache pods" % s["metadata"]["name"])
+        if s.get("kind") == "Deployment":
+            check(not matches(svc.get("selector"), s["spec"]["template"]["metadata"]["labels"]),
+                  "cache: the cache Service selects the origin's pods")
 
 
 def check_dev_pki():
@@ -272,14 +380,15 @@ def main():
     check_metrics(docs)
     check_dashboards()
     check_compose(docs)
+    check_cache(docs)
     check_kustomize()
     check_dev_pki()
     check_shell()
     if failures:
         print("%d failure(s)" % len(failures))
         return 1
-    print("deploy: %d YAML files, Kubernetes and compose mounts and probes, metrics "
-          "scraping, Grafana dashboards, dev-pki.sh, shell scripts: OK" % len(docs))
+    print("deploy: %d YAML files, Kubernetes and compose mounts and probes, the cache "
+          "tier, metrics scraping, Grafana dashboards, dev-pki.sh, shell scripts: OK" % len(docs))
     return 0
 
 
