@@ -10,20 +10,20 @@
 
 namespace weightserver::client {
 namespace {
-constexpr char kFetchMethod[] = "/weightserver.v1.WeightService/Fetch";
 // The tag of every operation: one is in flight at a time.
 void* const kTag = reinterpret_cast<void*>(1);
 }  // namespace
 
 FetchCall::FetchCall(const std::shared_ptr<grpc::Channel>& channel,
-                     const v1::FetchRequest& request, absl::Time deadline,
-                     const std::string& token) {
+                     const google::protobuf::MessageLite& request,
+                     absl::Time deadline, const std::string& token,
+                     const char* method) {
   if (deadline != absl::InfiniteFuture()) {
     context_.set_deadline(absl::ToChronoTime(deadline));
   }
   AddCredentials(token, &context_);
   grpc::GenericStub stub(channel);
-  call_ = stub.PrepareCall(&context_, kFetchMethod, &queue_);
+  call_ = stub.PrepareCall(&context_, method, &queue_);
   call_->StartCall(kTag);
   open_ = Wait();
   if (!open_) return;

@@ -40,10 +40,13 @@ class FetchCall {
   // Starts the call and sends `request`; failures show in Read and Finish.
   // A finite `deadline` ends the call there (DEADLINE_EXCEEDED); a
   // `token` is sent as the bearer token.
+  // `method`: another server-streaming method of Chunks (ReadBytes), with
+  // its request.
   FetchCall(const std::shared_ptr<grpc::Channel>& channel,
-            const v1::FetchRequest& request,
+            const google::protobuf::MessageLite& request,
             absl::Time deadline = absl::InfiniteFuture(),
-            const std::string& token = "");
+            const std::string& token = "",
+            const char* method = "/weightserver.v1.WeightService/Fetch");
   // Cancels an unfinished call and waits for gRPC to let go of it.
   ~FetchCall();
   FetchCall(const FetchCall&) = delete;

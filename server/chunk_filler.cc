@@ -122,7 +122,8 @@ absl::Status CheckIdentity(const MappedFile& f) {
   // Unlinking the file (a new version renamed over it, its model removed)
   // changes its ctime only: the bytes mapped are still those of the
   // revision the stream pinned, so the stream goes on.
-  const char* changed = ChangedTime(IdentityOf(st), id);
+  // A cache's copy is written while served (MappedFile::OpenFilling).
+  const char* changed = f.filling() ? nullptr : ChangedTime(IdentityOf(st), id);
   const bool unlinked =
       st.st_nlink == 0 && changed != nullptr && std::string_view(changed) == "ctime";
   if (changed != nullptr && !unlinked) {

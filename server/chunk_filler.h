@@ -44,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/fetch_plan.h"
+#include "server/lazy_bytes.h"
 #include "server/mapped_file.h"
 
 namespace weightserver::server {
@@ -65,6 +66,9 @@ struct ReadPathStats {
 struct FillJob {
   const MappedFile* file = nullptr;  // Kept alive by the caller until done.
   std::vector<SourceSpan> spans;     // File offsets; concatenated in order.
+  // The file's ServedFile::lazy: the stream waits for the spans to be
+  // present before it submits the job (the filler does not look at it).
+  LazyBytes* lazy = nullptr;
   // At least the spans' total length; nullptr for a mapped job, whose bytes
   // are sent from the mapping and only checksummed here.
   std::byte* buffer = nullptr;

@@ -172,4 +172,46 @@ absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
   return plan;
 }
 
+absl::StatusOr<FetchPlan> PlanFileBytes(std::shared_ptr<const Model> model,
+                                        const v1::ReadBytesRequest& request,
+                                        const FetchLimits& limits) {
+  RETURN_IF_ERROR(CheckRequestedModel(model.get(), request.model(),
+                                      request.revision(), "ReadBytes"));
+  const ServedFile* file = nullptr;
+  for (const ServedFile& f : model->files) {
+    if (f.name == request.file()) file = &f;
+  }
+  if (file == nullptr) {
+    return absl::NotFoundError(absl::StrCat("model '", model->name,
+                                            "': no file ",
+                                            QuoteInput(request.file())));
+  }
+  const uint64_t size = file->file->size();
+  if (request.offset() > size || request.length() > size - request.offset()) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "model '", model->name, "' file '", file->name, "': bytes [",
+        request.offset(), ", ",
+        request.length() == 0 ? std::string("end")
+                              : absl::StrCat(request.offset() + request.length()),
+        ") requested, the file has ", size));
+  }
+  FetchPlan plan;
+  const uint32_t chunk = request.chunk_size_hint() == 0
+                             ? limits.default_chunk_bytes
+                             : request.chunk_size_hint();
+  plan.chunk_bytes =
+      std::clamp(chunk, limits.min_chunk_bytes, limits.max_chunk_bytes);
+  PlannedEntry entry;
+  entry.file = file;
+  entry.tensor = file->name;
+  entry.output_size = size;
+  entry.spans.push_back({0, size});
+  entry.begin = request.offset();
+  entry.end = request.length() == 0 ? size : request.offset() + request.length();
+  plan.total_bytes = entry.end - entry.begin;
+  plan.entries.push_back(std::move(entry));
+  plan.model = std::move(model);
+  return plan;
+}
+
 }  // namespace weightserver::server

@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "server/memory_budget.h"
 #include "server/model_repository.h"
+#include "server/source_span.h"
 #include "weightserver/v1/weightserver.pb.h"
 
 namespace weightserver::server {
@@ -44,12 +45,6 @@ struct FetchLimits {
   // span, bounded by max_entries): a selection fragmented into more (millions
   // of 2-byte spans) is refused rather than served slowly.
   uint64_t max_spans = uint64_t{1} << 20;
-};
-
-// A contiguous run of source bytes, as an offset from the start of the file.
-struct SourceSpan {
-  uint64_t offset = 0;
-  uint64_t length = 0;
 };
 
 struct PlannedEntry {
@@ -104,6 +99,14 @@ absl::Status CheckRequestedModel(const Model* model, absl::string_view name,
 absl::StatusOr<FetchPlan> PlanFetch(std::shared_ptr<const Model> model,
                                     const v1::FetchRequest& request,
                                     const FetchLimits& limits);
+
+// Plans a ReadBytes call: bytes [offset, offset + length) of one of the
+// model's .safetensors files as entry 0, whose output is the whole file.
+// Errors: CheckRequestedModel's; NotFound for a file the model does not
+// have; OutOfRange for a range past the end of the file.
+absl::StatusOr<FetchPlan> PlanFileBytes(std::shared_ptr<const Model> model,
+                                        const v1::ReadBytesRequest& request,
+                                        const FetchLimits& limits);
 
 }  // namespace weightserver::server
 

@@ -99,6 +99,21 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         Pump();
         Unref();
       };
+      if (job.lazy != nullptr && !job.lazy->Present(job.spans)) {
+        // A cache's block not yet here: read once it is (lazy_bytes.h).
+        std::vector<SourceSpan> spans = job.spans;
+        LazyBytes* lazy = job.lazy;
+        lazy->WhenPresent(
+            std::move(spans), [filler = res_.filler,
+                               job = std::move(job)](absl::Status s) mutable {
+              if (s.ok()) {
+                filler->Submit(std::move(job));
+              } else {
+                job.done(std::move(s));
+              }
+            });
+        return;
+      }
       res_.filler->Submit(std::move(job));
     };
     o.wait_for_buffer = [this](size_t bytes, bool under_share,

@@ -253,6 +253,7 @@ void FetchScheduler::PlanFills(Effects* fx) {
     cursor_ = pending_->next;
     FillJob job;
     job.file = e.file->file.get();
+    job.lazy = e.file->lazy.get();
     job.spans = std::move(pending_->spans);
     pending_.reset();
     auto owned = std::make_unique<Slot>();

@@ -47,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "util/mutex.h"
 #include "absl/time/time.h"
+#include "server/catalog_source.h"
 #include "server/model_repository.h"
 
 namespace weightserver::server {
@@ -78,7 +79,7 @@ struct RepositoryStats {
   bool watching = false;  // inotify in use.
 };
 
-class LiveRepository {
+class LiveRepository final : public CatalogSource {
  public:
   // Scans the root once (its errors: ModelRepository::Scan's), then starts
   // the rescan thread when any trigger but RequestRescan is on.
@@ -87,18 +88,12 @@ class LiveRepository {
   LiveRepository(const LiveRepository&) = delete;
   LiveRepository& operator=(const LiveRepository&) = delete;
   // Stops and joins the rescan thread.
-  ~LiveRepository();
+  ~LiveRepository() override;
 
   // The current catalog; it stays valid (and its mappings mapped) as long
   // as the caller holds it.
-  std::shared_ptr<const ModelRepository> Snapshot() const
+  std::shared_ptr<const ModelRepository> Snapshot() const override
       ABSL_LOCKS_EXCLUDED(mu_);
-
-  // Snapshot()->Find(name): the model named `name` now, or nullptr.
-  std::shared_ptr<const Model> Find(absl::string_view name) const
-      ABSL_LOCKS_EXCLUDED(mu_) {
-    return Snapshot()->Find(name);
-  }
 
   // Asks the rescan thread for a rescan now and returns at once.
   void RequestRescan();

@@ -81,6 +81,12 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
   return file;
 }
 
+absl::StatusOr<MappedFile> MappedFile::OpenFilling(const std::string& path) {
+  absl::StatusOr<MappedFile> file = Open(path);
+  if (file.ok()) file->filling_ = true;
+  return file;
+}
+
 MappedFile::MappedFile(std::string path, int fd, void* data,
                        FileIdentity identity)
     : path_(std::move(path)),
@@ -95,7 +101,8 @@ MappedFile::MappedFile(MappedFile&& other) noexcept
       data_(std::exchange(other.data_, nullptr)),
       identity_(other.identity_),
       block_crcs_(std::move(other.block_crcs_)),
-      registry_slot_(std::exchange(other.registry_slot_, -1)) {}
+      registry_slot_(std::exchange(other.registry_slot_, -1)),
+      filling_(other.filling_) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
@@ -106,6 +113,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     identity_ = other.identity_;
     block_crcs_ = std::move(other.block_crcs_);
     registry_slot_ = std::exchange(other.registry_slot_, -1);
+    filling_ = other.filling_;
   }
   return *this;
 }
@@ -219,7 +227,7 @@ absl::Status MappedFile::CheckUnchanged() const {
   }
   // After the path check: unlinking the old file (a replacement) changes
   // its ctime too.
-  if (const char* changed = ChangedTime(now, identity_)) {
+  if (const char* changed = filling_ ? nullptr : ChangedTime(now, identity_)) {
     return absl::FailedPreconditionError(absl::StrCat(
         path_, ": file modified in place while served (", changed, " changed)"));
   }

@@ -72,6 +72,13 @@ class MappedFile {
   // with the path and errno text in the message.
   static absl::StatusOr<MappedFile> Open(const std::string& path);
 
+  // The same for a cache's sparse copy (cache/), which the cache itself
+  // writes while it is served: CheckUnchanged and the read stage then
+  // compare its device, inode and size only, not its times. Its bytes are
+  // guarded by the cache's block checksums instead.
+  static absl::StatusOr<MappedFile> OpenFilling(const std::string& path);
+  bool filling() const { return filling_; }
+
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
   MappedFile(const MappedFile&) = delete;
@@ -126,6 +133,7 @@ class MappedFile {
   // One per whole block of the file: 0 until computed, then 1 << 32 | crc.
   std::unique_ptr<std::atomic<uint64_t>[]> block_crcs_;
   int registry_slot_ = -1;  // In the SIGBUS handler's table; -1: none.
+  bool filling_ = false;     // OpenFilling.
 };
 
 // The identity of the file at `path` now (stat, following symlinks).

@@ -15,7 +15,8 @@ namespace weightserver::server {
 namespace {
 
 constexpr std::array<Method, kMethodCount> kMethods = {
-    Method::kListModels, Method::kGetModel, Method::kFetch, Method::kReadFile};
+    Method::kListModels, Method::kGetModel, Method::kFetch, Method::kReadFile,
+    Method::kReadBytes};
 
 // From 1 ms to ~9 min, about x2.5 apart: a small model's stream on a LAN
 // takes milliseconds, a 400 GB one minutes.
@@ -69,6 +70,7 @@ absl::string_view MethodName(Method method) {
     case Method::kGetModel: return "GetModel";
     case Method::kFetch: return "Fetch";
     case Method::kReadFile: return "ReadFile";
+    case Method::kReadBytes: return "ReadBytes";
   }
   return "unknown";
 }
@@ -145,7 +147,7 @@ ServerMetrics::ServerMetrics()
           .Name("weightserver_stream_first_chunk_seconds")
           .Help("Time from a stream's start to its first chunk handed to gRPC")
           .Register(*registry_);
-  for (Method m : {Method::kFetch, Method::kReadFile}) {
+  for (Method m : {Method::kFetch, Method::kReadFile, Method::kReadBytes}) {
     const std::string name(MethodName(m));
     duration_[static_cast<int>(m)] =
         &duration.Add({{"method", name}}, DurationBuckets());

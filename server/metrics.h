@@ -62,8 +62,8 @@ namespace weightserver::server {
 
 // The RPCs of weightserver.v1.WeightService, as the `method` label spells
 // them.
-enum class Method { kListModels, kGetModel, kFetch, kReadFile };
-inline constexpr int kMethodCount = 4;
+enum class Method { kListModels, kGetModel, kFetch, kReadFile, kReadBytes };
+inline constexpr int kMethodCount = 5;
 absl::string_view MethodName(Method method);
 
 // Every metric family the server exports (histograms by their base name).

@@ -147,6 +147,14 @@ ModelRepository::ModelRepository(
   for (size_t i = 0; i < models_.size(); ++i) by_name_[models_[i]->name] = i;
 }
 
+std::unique_ptr<ModelRepository> ModelRepository::FromModels(
+    std::vector<std::shared_ptr<const Model>> models) {
+  std::sort(models.begin(), models.end(),
+            [](const auto& a, const auto& b) { return a->name < b->name; });
+  return std::unique_ptr<ModelRepository>(
+      new ModelRepository(std::move(models)));
+}
+
 std::shared_ptr<const Model> ModelRepository::Find(
     absl::string_view name) const {
   auto it = by_name_.find(name);

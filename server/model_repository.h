@@ -62,6 +62,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "format/header.h"
+#include "server/lazy_bytes.h"
 #include "server/mapped_file.h"
 
 namespace weightserver::server {
@@ -70,6 +71,9 @@ struct ServedFile {
   std::string name;  // Relative to the model directory.
   std::shared_ptr<const MappedFile> file;
   format::Header header;
+  // nullptr: every byte of `file` is on disk. A cache's sparse copy: ask it
+  // before reading (lazy_bytes.h).
+  std::shared_ptr<LazyBytes> lazy;
 };
 
 // Where a tensor lives: files[file].header.tensors[index].
@@ -126,6 +130,11 @@ struct RepositoryOptions {
 
 class ModelRepository {
  public:
+  // A catalog of `models` (sorted here by name; names must be unique), for
+  // a source of models other than a scan (the cache tier, cache/).
+  static std::unique_ptr<ModelRepository> FromModels(
+      std::vector<std::shared_ptr<const Model>> models);
+
   // Scans `options.root`. Errors: NotFound / InvalidArgument when the root is
   // missing or not a directory; per-model problems land in Model::error.
   // With `previous` (a catalog of the same root), its unchanged servable

@@ -76,11 +76,15 @@ bool IsLoopback(const std::string& listen) {
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<LiveRepository> repo,
-                   LiveRepository::Start(LiveOptions(options)));
+    const ServerOptions& options, std::shared_ptr<CatalogSource> source) {
   std::unique_ptr<Server> server(new Server());
-  server->repository_ = std::move(repo);
+  if (source == nullptr) {
+    ASSIGN_OR_RETURN(std::unique_ptr<LiveRepository> repo,
+                     LiveRepository::Start(LiveOptions(options)));
+    server->repository_ = std::move(repo);
+    source = server->repository_;
+  }
+  server->source_ = std::move(source);
   ServiceOptions service_options = options.service;
   if (!options.metrics_listen.empty()) {
     server->metrics_ = std::make_shared<ServerMetrics>();
@@ -91,7 +95,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     service_options.access_log = server->access_log_.get();
   }
   ASSIGN_OR_RETURN(server->service_,
-                   WeightService::Create(server->repository_, service_options));
+                   WeightService::Create(server->source_, service_options));
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeServerCredentials(options.tls));
@@ -119,7 +123,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   if (server->metrics_ != nullptr) {
     ExportServiceMetrics(*server->service_, server->metrics_.get());
-    ExportRepositoryMetrics(server->repository_, server->metrics_.get());
+    if (server->repository_ != nullptr) {
+      ExportRepositoryMetrics(server->repository_, server->metrics_.get());
+    }
     ASSIGN_OR_RETURN(server->metrics_listener_,
                      MetricsListener::Start(options.metrics_listen,
                                             server->metrics_));

@@ -28,6 +28,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/access_log.h"
+#include "server/catalog_source.h"
+#include "server/live_repository.h"
 #include "server/metrics.h"
 #include "server/model_repository.h"
 #include "server/tls_credentials.h"
@@ -85,8 +87,11 @@ class Server {
   // Errors: the repository scan's (NotFound, InvalidArgument),
   // MakeServerCredentials's, AccessLog::Open's, and Unavailable when the
   // address (or the metrics address) cannot be bound.
+  // With `source` (a cache's, cache/cache_repository.h), the models come
+  // from it and options.repo and the rescan options are not used.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
-      const ServerOptions& options);
+      const ServerOptions& options,
+      std::shared_ptr<CatalogSource> source = nullptr);
 
   ~Server();
 
@@ -95,8 +100,9 @@ class Server {
   int port() const { return port_; }
   // The catalog now (it changes with each rescan), and its owner.
   std::shared_ptr<const ModelRepository> repository() const {
-    return repository_->Snapshot();
+    return source_->Snapshot();
   }
+  // An origin's repository (not for a server started with a source).
   LiveRepository& live_repository() const { return *repository_; }
   const WeightService& service() const { return *service_; }
   // HOST:PORT of the metrics listener with its bound port; empty without
@@ -116,7 +122,8 @@ class Server {
  private:
   Server() = default;
 
-  std::shared_ptr<LiveRepository> repository_;
+  std::shared_ptr<LiveRepository> repository_;  // nullptr with a source.
+  std::shared_ptr<CatalogSource> source_;
   // Before service_: the service's streams record into them.
   std::shared_ptr<ServerMetrics> metrics_;
   std::unique_ptr<AccessLog> access_log_;

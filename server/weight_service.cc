@@ -102,7 +102,7 @@ std::shared_ptr<const WeightService::Catalog> WeightService::CurrentCatalog(
 }
 
 absl::StatusOr<std::unique_ptr<WeightService>> WeightService::Create(
-    std::shared_ptr<LiveRepository> repository, ServiceOptions options) {
+    std::shared_ptr<CatalogSource> repository, ServiceOptions options) {
   FetchLimits& l = options.limits;
   if (l.min_chunk_bytes == 0 || l.min_chunk_bytes > l.max_chunk_bytes ||
       options.readahead < 1 || options.max_streams < 1 ||
@@ -135,7 +135,7 @@ absl::StatusOr<std::unique_ptr<WeightService>> WeightService::Create(
   return service;
 }
 
-WeightService::WeightService(std::shared_ptr<LiveRepository> repository,
+WeightService::WeightService(std::shared_ptr<CatalogSource> repository,
                              ServiceOptions options,
                              std::unique_ptr<ChunkFiller> filler)
     : repository_(std::move(repository)),
@@ -278,6 +278,10 @@ grpc::ServerUnaryReactor* WeightService::GetModel(
   } else if (!MayRead(*caller, request.name())) {  // As if it did not exist.
     status = absl::NotFoundError(
         absl::StrCat("GetModel: no model ", QuoteInput(request.name())));
+  } else if (repository_->Find(request.name()) == nullptr) {
+    // (A cache's source asks its upstream first, catalog_source.h.)
+    status = absl::NotFoundError(
+        absl::StrCat("GetModel: no model ", QuoteInput(request.name())));
   } else if (std::shared_ptr<const Catalog> catalog = CurrentCatalog(&snapshot);
              catalog->tocs.contains(request.name())) {
     grpc::Slice toc = catalog->tocs.at(request.name());
@@ -323,28 +327,71 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
   absl::StatusOr<FetchPlan> plan =
       PlanFetch(repository_->Find(request->model()), *request, options_.limits);
   if (!plan.ok()) return refuse(plan.status());
+  return StreamPlan("Fetch", context, raw->Length(), *caller, *std::move(plan),
+                    std::move(record));
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::ReadBytes(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  std::unique_ptr<CallRecord> record = Record(Method::kReadBytes, context);
+  auto refuse = [&record](absl::Status status) {
+    return FailedFetchReactor(std::move(status), std::move(record));
+  };
+  v1::ReadBytesRequest request;
+  grpc::ByteBuffer copy(*raw);  // Deserialize consumes its input.
+  grpc::Status parsed =
+      grpc::SerializationTraits<v1::ReadBytesRequest>::Deserialize(&copy,
+                                                                   &request);
+  if (!parsed.ok()) {
+    return refuse(absl::InvalidArgumentError(absl::StrCat(
+        "ReadBytes: malformed request: ", parsed.error_message())));
+  }
   if (record != nullptr) {
-    record->SetModel(plan->model->name, plan->model->revision);
+    record->SetRequest(request.model(), request.revision(), 1, request.file());
+  }
+  absl::StatusOr<std::string> caller = Caller(context);
+  if (!caller.ok()) return refuse(caller.status());
+  if (record != nullptr) record->SetIdentity(*caller);
+  if (!request.model().empty() && !MayRead(*caller, request.model())) {
+    return refuse(absl::NotFoundError(
+        absl::StrCat("ReadBytes: no model ", QuoteInput(request.model()))));
+  }
+  absl::StatusOr<FetchPlan> plan = PlanFileBytes(
+      repository_->Find(request.model()), request, options_.limits);
+  if (!plan.ok()) return refuse(plan.status());
+  return StreamPlan("ReadBytes", context, raw->Length(), *caller,
+                    *std::move(plan), std::move(record));
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::StreamPlan(
+    absl::string_view call, grpc::CallbackServerContext* context,
+    uint64_t request_bytes, const std::string& caller, FetchPlan plan,
+    std::unique_ptr<CallRecord> record) {
+  auto refuse = [&record](absl::Status status) {
+    return FailedFetchReactor(std::move(status), std::move(record));
+  };
+  if (record != nullptr) {
+    record->SetModel(plan.model->name, plan.model->revision);
   }
   // gRPC keeps the message for the life of the call; the plan lives as long.
-  const uint64_t cost = raw->Length() + plan->MemoryBytes();
+  const uint64_t cost = request_bytes + plan.MemoryBytes();
   if (cost > request_budget_.capacity()) {
     return refuse(absl::InvalidArgumentError(absl::StrCat(
-        "Fetch model '", plan->model->name, "': the request needs ", cost,
+        call, " model '", plan.model->name, "': the request needs ", cost,
         " bytes of server memory, more than all of max_request_memory (",
         request_budget_.capacity(), "); send fewer entries per request")));
   }
-  plan->charge = request_budget_.TryCharge(cost);
-  if (!plan->charge.has_value()) {
+  plan.charge = request_budget_.TryCharge(cost);
+  if (!plan.charge.has_value()) {
     return refuse(absl::ResourceExhaustedError(absl::StrCat(
-        "Fetch model '", plan->model->name, "': the streams in progress hold ",
+        call, " model '", plan.model->name, "': the streams in progress hold ",
         request_budget_.used(), " of the ", request_budget_.capacity(),
         " bytes of max_request_memory and this request needs ", cost,
         "; retry later")));
   }
   absl::StatusOr<std::unique_ptr<ClientLimiter::Stream>> limits =
-      limiter_.Admit(ClientLabel(*caller, context->peer()),
-                     absl::StrCat("Fetch model '", plan->model->name, "'"));
+      limiter_.Admit(ClientLabel(caller, context->peer()),
+                     absl::StrCat(call, " model '", plan.model->name, "'"));
   if (!limits.ok()) {
     if (record != nullptr) record->SetRefusedByClientLimit();
     return refuse(limits.status());
@@ -352,12 +399,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::Fetch(
   if (active_streams_.fetch_add(1) >= options_.max_streams) {
     active_streams_.fetch_sub(1);
     return refuse(absl::ResourceExhaustedError(absl::StrCat(
-        "Fetch model '", request->model(), "': ", options_.max_streams,
+        call, " model '", plan.model->name, "': ", options_.max_streams,
         " streams already running; retry later")));
   }
   streams_served_.fetch_add(1, std::memory_order_relaxed);
   return StartFetchReactor(
-      *std::move(plan),
+      std::move(plan),
       FetchResources{.pool = pool_.get(),
                      .filler = filler_.get(),
                      .readahead = options_.readahead,

@@ -3,7 +3,8 @@
 // server/weight_service.h: the weightserver.v1.WeightService implementation.
 //
 // Callback API throughout: ListModels and GetModel answer from tables built
-// once per catalog snapshot of the live repository (live_repository.h), the
+// once per catalog snapshot of the catalog source (catalog_source.h: the
+// live repository of an origin, or a cache's view of its upstream), the
 // first time a call sees that snapshot; each call uses one snapshot
 // throughout, and a Fetch stream keeps its model (and so its mappings); Fetch is a raw method (responses are ByteBuffers that
 // point at pool buffers, see fetch_reactor.h), one reactor per stream with one
@@ -32,7 +33,7 @@
 #include "server/chunk_filler.h"
 #include "server/client_limits.h"
 #include "server/fetch_plan.h"
-#include "server/live_repository.h"
+#include "server/catalog_source.h"
 #include "server/model_repository.h"
 #include "weightserver/format/model_info.h"
 #include "server/auth_policy.h"
@@ -89,12 +90,13 @@ struct ServiceOptions {
 class WeightService final
     : public v1::WeightService::WithRawCallbackMethod_GetModel<
           v1::WeightService::WithRawCallbackMethod_Fetch<
-              v1::WeightService::CallbackService>> {
+              v1::WeightService::WithRawCallbackMethod_ReadBytes<
+                  v1::WeightService::CallbackService>>> {
  public:
   // Errors: Unavailable when options.io is kUring and io_uring is refused;
   // InvalidArgument for inconsistent limits.
   static absl::StatusOr<std::unique_ptr<WeightService>> Create(
-      std::shared_ptr<LiveRepository> repository, ServiceOptions options);
+      std::shared_ptr<CatalogSource> repository, ServiceOptions options);
   // Waits for the pacing timers of Fetch streams whose callback is still
   // running (each may destroy its stream, which gives back what the stream
   // held to the members below); the server has shut down by then.
@@ -109,6 +111,11 @@ class WeightService final
                                      const grpc::ByteBuffer* request,
                                      grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Fetch(
+      grpc::CallbackServerContext* context,
+      const grpc::ByteBuffer* request) override;
+  // Raw like Fetch, and streamed by the same reactor (a plan of one entry:
+  // the file); counts against max_streams and the client's limits alike.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* ReadBytes(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
   // Counts against max_streams like Fetch.
@@ -155,7 +162,7 @@ class WeightService final
   uint64_t pool_waits() const { return pool_->waits(); }
 
  private:
-  WeightService(std::shared_ptr<LiveRepository> repository,
+  WeightService(std::shared_ptr<CatalogSource> repository,
                 ServiceOptions options, std::unique_ptr<ChunkFiller> filler);
 
   // ListModels's answer and the serialized tables of contents of one
@@ -178,10 +185,18 @@ class WeightService final
   // The record of a stream call (nullptr: no metrics, no access log).
   std::unique_ptr<CallRecord> Record(Method method,
                                      grpc::CallbackServerContext* context);
+  // Admits a planned Fetch or ReadBytes stream (`call` names it in
+  // messages) against the request memory budget, the caller's limits and
+  // max_streams, and starts streaming it; `request_bytes`: the size of the
+  // request message gRPC keeps for the call.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamPlan(
+      absl::string_view call, grpc::CallbackServerContext* context,
+      uint64_t request_bytes, const std::string& caller, FetchPlan plan,
+      std::unique_ptr<CallRecord> record);
   // Counts a unary call's outcome.
   void CountCall(Method method, const grpc::Status& status);
 
-  std::shared_ptr<LiveRepository> repository_;
+  std::shared_ptr<CatalogSource> repository_;
   ServiceOptions options_;
   Mutex catalog_mu_;
   std::shared_ptr<const Catalog> catalog_ ABSL_GUARDED_BY(catalog_mu_);

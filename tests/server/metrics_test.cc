@@ -46,7 +46,7 @@ TEST(ServerMetricsTest, CountsCallsByMethodAndCode) {
   // Every method's OK series exists before its first call.
   EXPECT_THAT(cli::LabelValues(s, "weightserver_calls_total", "method"),
               ::testing::ElementsAre("Fetch", "GetModel", "ListModels",
-                                     "ReadFile"));
+                                     "ReadBytes", "ReadFile"));
 }
 
 TEST(ServerMetricsTest, SentBytesCounterIsOnePerMethodAndModel) {

@@ -181,6 +181,20 @@ class Client {
   absl::StatusOr<std::string> ReadFile(const ModelInfo& model,
                                        absl::string_view name) const;
 
+  // Bytes [offset, offset + destination.size()) of `model`'s .safetensors
+  // file `file` (one of model.files), header included, exactly as the
+  // server stores them, into `destination`; every chunk verified, pinned to
+  // model.revision; a broken or corrupt stream resumes from the last
+  // verified byte, as Fetch's streams do (max_attempts calls in a row
+  // without progress, fetch_timeout). For caches (README "Cache tier").
+  // Errors: NOT_FOUND when model.files has no `file`; OUT_OF_RANGE for a
+  // range past its end; FAILED_PRECONDITION when the model changed on the
+  // server; DATA_LOSS when it stays corrupt; CANCELLED once `cancel` is;
+  // otherwise the RPC's status.
+  absl::Status ReadBytes(const ModelInfo& model, absl::string_view file,
+                         uint64_t offset, absl::Span<std::byte> destination,
+                         FetchCancel* cancel = nullptr) const;
+
   // Writes every extra file of `model` into `dir` (created if missing),
   // each through a new temporary file (mkstemp) renamed into place, so that `dir` can be
   // an engine's model path once the weights are loaded. Existing files of
