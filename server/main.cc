@@ -3,6 +3,10 @@
 // server/main.cc: the weightserver daemon.
 //
 //   weightserver --repo DIR [--listen HOST:PORT|unix:PATH]
+//   weightserver --upstream ADDR[,ADDR...] --cache_dir DIR --cache_size SIZE
+//
+// The second form is a cache (cache/cache_repository.h, README "Cache
+// tier"): it serves the upstream's models from local copies.
 //
 // Prints "weightserver: listening on HOST:PORT" on stdout once it serves,
 // then, with --metrics_listen, "weightserver: metrics on HOST:PORT" (the
@@ -24,11 +28,49 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "cache/cache_repository.h"
 #include "server/server.h"
+#include "util/byte_size.h"
+#include "util/small_file.h"
 #include "util/log.h"
 #include "weightserver/util/malloc_tuning.h"
 
-ABSL_FLAG(std::string, repo, "", "Directory of models (required).");
+ABSL_FLAG(std::string, repo, "",
+          "Directory of models (required, unless --upstream makes this a cache).");
+ABSL_FLAG(std::string, upstream, "",
+          "Cache mode: the servers (origins or caches) whose models this one "
+          "serves, comma-separated, tried in turn: HOST:PORT, unix:PATH, "
+          "dns:///NAME:PORT. Needs --cache_dir and --cache_size.");
+ABSL_FLAG(std::string, cache_dir, "", "Cache mode: where the copies live.");
+ABSL_FLAG(std::string, cache_size, "",
+          "Cache mode: disk budget of the copies (bytes, or 800G, 2T: powers "
+          "of 1024); least recently used models are evicted past it.");
+ABSL_FLAG(std::string, cache_block_size, "8M",
+          "Cache mode: bytes fetched from the upstream per request.");
+ABSL_FLAG(int, cache_fetch_threads, 8,
+          "Cache mode: blocks fetched from the upstream at once.");
+ABSL_FLAG(int, cache_readahead_blocks, 4,
+          "Cache mode: blocks of a file fetched ahead of a stream.");
+ABSL_FLAG(absl::Duration, upstream_refresh, absl::Seconds(10),
+          "Cache mode: how often the upstream's model list is asked for.");
+ABSL_FLAG(absl::Duration, upstream_timeout, absl::Seconds(30),
+          "Cache mode: how long a fetch keeps trying the upstreams in turn "
+          "before its streams fail UNAVAILABLE.");
+ABSL_FLAG(bool, upstream_tls, false, "Cache mode: TLS to the upstream.");
+ABSL_FLAG(std::string, upstream_tls_ca_file, "",
+          "Cache mode: PEM roots that sign the upstream's certificate "
+          "(default: the system's).");
+ABSL_FLAG(std::string, upstream_tls_cert_file, "",
+          "Cache mode: this cache's client certificate (mutual TLS).");
+ABSL_FLAG(std::string, upstream_tls_key_file, "",
+          "Cache mode: the key of --upstream_tls_cert_file.");
+ABSL_FLAG(std::string, upstream_tls_server_name, "",
+          "Cache mode: the name the upstream's certificate must carry, when "
+          "not the host of --upstream.");
+ABSL_FLAG(std::string, upstream_token_file, "",
+          "Cache mode: a file holding the bearer token sent to the upstream.");
 ABSL_FLAG(absl::Duration, rescan_interval, absl::Seconds(60),
           "Rescan --repo this often, besides the rescans that changes seen "
           "by inotify and SIGHUP start (0: never).");
@@ -139,17 +181,74 @@ void LogLimits(const weightserver::server::ServerOptions& o) {
             << ", client pings at most every " << o.min_client_ping_interval;
 }
 
+// The cache's options from the flags; errors name the flag.
+absl::StatusOr<weightserver::cache::CacheOptions> CacheOptionsFromFlags() {
+  weightserver::cache::CacheOptions c;
+  for (absl::string_view a :
+       absl::StrSplit(absl::GetFlag(FLAGS_upstream), ',', absl::SkipEmpty())) {
+    c.upstreams.emplace_back(absl::StripAsciiWhitespace(a));
+  }
+  c.dir = absl::GetFlag(FLAGS_cache_dir);
+  if (c.dir.empty() || absl::GetFlag(FLAGS_cache_size).empty()) {
+    return absl::InvalidArgumentError(
+        "--upstream needs --cache_dir DIR and --cache_size SIZE");
+  }
+  if (!absl::GetFlag(FLAGS_repo).empty()) {
+    return absl::InvalidArgumentError(
+        "--repo and --upstream exclude each other: a cache serves its "
+        "upstream's models");
+  }
+  absl::StatusOr<uint64_t> size = weightserver::ParseByteSize(absl::GetFlag(FLAGS_cache_size));
+  if (!size.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cache_size: ", size.status().message()));
+  }
+  c.max_bytes = *size;
+  absl::StatusOr<uint64_t> block =
+      weightserver::ParseByteSize(absl::GetFlag(FLAGS_cache_block_size));
+  if (!block.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cache_block_size: ", block.status().message()));
+  }
+  c.block_bytes = *block;
+  c.fetch_threads = absl::GetFlag(FLAGS_cache_fetch_threads);
+  c.readahead_blocks = absl::GetFlag(FLAGS_cache_readahead_blocks);
+  c.refresh_interval = absl::GetFlag(FLAGS_upstream_refresh);
+  c.max_extra_file_bytes = absl::GetFlag(FLAGS_max_extra_file_bytes);
+  c.upstream.failover_timeout = absl::GetFlag(FLAGS_upstream_timeout);
+  weightserver::client::ClientOptions& o = c.upstream.client;
+  o.tls = absl::GetFlag(FLAGS_upstream_tls);
+  o.tls_ca_file = absl::GetFlag(FLAGS_upstream_tls_ca_file);
+  o.tls_cert_file = absl::GetFlag(FLAGS_upstream_tls_cert_file);
+  o.tls_key_file = absl::GetFlag(FLAGS_upstream_tls_key_file);
+  o.tls_server_name = absl::GetFlag(FLAGS_upstream_tls_server_name);
+  if (const std::string f = absl::GetFlag(FLAGS_upstream_token_file); !f.empty()) {
+    absl::StatusOr<std::string> token = weightserver::ReadSmallFile(f, 4096);
+    if (!token.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--upstream_token_file: ", token.status().message()));
+    }
+    o.token = std::string(absl::StripAsciiWhitespace(*token));
+  }
+  return c;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Serves the safetensors models under --repo over gRPC.\n"
-      "  weightserver --repo DIR [--listen HOST:PORT|unix:PATH]");
+      "Serves the safetensors models under --repo over gRPC, or, as a "
+      "cache, those of --upstream.\n"
+      "  weightserver --repo DIR [--listen HOST:PORT|unix:PATH]\n"
+      "  weightserver --upstream ADDR[,ADDR...] --cache_dir DIR "
+      "--cache_size SIZE [--listen ...]");
   absl::ParseCommandLine(argc, argv);
   weightserver::TuneMallocForStreaming(weightserver::MallocUse::kServer);
 
-  if (absl::GetFlag(FLAGS_repo).empty()) {
-    std::cerr << "weightserver: --repo DIR is required\n";
+  const bool cache_mode = !absl::GetFlag(FLAGS_upstream).empty();
+  if (!cache_mode && absl::GetFlag(FLAGS_repo).empty()) {
+    std::cerr << "weightserver: --repo DIR (or --upstream ADDR for a cache) "
+                 "is required\n";
     return 2;
   }
   // Block the handled signals in every thread; one thread waits for them.
@@ -213,7 +312,25 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.access_log.format = *log_format;
-  auto server = weightserver::server::Server::Start(options);
+  std::shared_ptr<weightserver::cache::CacheRepository> cache;
+  if (cache_mode) {
+    absl::StatusOr<weightserver::cache::CacheOptions> cache_options =
+        CacheOptionsFromFlags();
+    if (!cache_options.ok()) {
+      std::cerr << "weightserver: " << cache_options.status().message() << "\n";
+      return 2;
+    }
+    auto started = weightserver::cache::CacheRepository::Start(*cache_options);
+    if (!started.ok()) {
+      std::cerr << "weightserver: " << started.status().message() << "\n";
+      return 1;
+    }
+    cache = *std::move(started);
+    options.repo = absl::StrCat("the upstream ", absl::GetFlag(FLAGS_upstream),
+                                " (cache in ", cache_options->dir, ", ",
+                                cache_options->max_bytes, " bytes)");
+  }
+  auto server = weightserver::server::Server::Start(options, cache);
   if (!server.ok()) {
     std::cerr << "weightserver: " << server.status().message() << "\n";
     return 1;
@@ -268,6 +385,11 @@ int main(int argc, char** argv) {
     int sig = 0;
     while (sigwait(&handled_signals, &sig) == 0 && sig != SIGINT &&
            sig != SIGTERM) {
+      if (sig == SIGHUP && cache != nullptr) {
+        LOG(INFO) << "SIGHUP: asking the upstream for its models";
+        std::thread([cache] { cache->RefreshNow().IgnoreError(); }).detach();
+        continue;
+      }
       if (sig == SIGHUP) {
         LOG(INFO) << "SIGHUP: rescanning " << options.repo;
         (*server)->live_repository().RequestRescan();
