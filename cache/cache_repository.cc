@@ -452,6 +452,7 @@ size_t CacheRepository::Evict() {
   const int64_t recent =
       absl::ToUnixNanos(absl::Now() - options_.evict_grace);
   size_t evicted = 0;
+  std::vector<std::shared_ptr<Revision>> reprepare;
   for (Candidate& c : candidates) {
     if (total <= options_.max_bytes) break;
     if (c.last_used > recent) continue;
@@ -462,19 +463,48 @@ size_t CacheRepository::Evict() {
       const long known = c.current ? 3 : 1;
       if (c.rev->model.use_count() > known) continue;
       revisions_.erase(c.rev->dir);
-      if (c.current) {
-        std::erase(current_models_, c.rev->model);
-        current_ = server::ModelRepository::FromModels(current_models_);
-      }
       ++evicted_;
     }
     LOG(INFO) << "cache: evicting model '" << c.rev->model->name << "' at "
               << c.rev->model->revision << " (" << c.bytes << " bytes, "
               << total << " of max " << options_.max_bytes << " held)";
     std::error_code ec;
-    fs::remove_all(c.rev->dir, ec);
-    total -= std::min(total, c.bytes);
+    if (c.current) {
+      // Only the weights: the extra files and the table stay (small), so
+      // that the copy prepared again below has the same extra files, and a
+      // ReadFile of the evicted copy's still reads the bytes it listed.
+      for (size_t i = 0; i < c.rev->files.size(); ++i) {
+        fs::remove(c.rev->files[i]->spec().path, ec);
+        fs::remove(c.rev->files[i]->spec().path + ".map", ec);
+      }
+      reprepare.push_back(c.rev);
+    } else {
+      fs::remove_all(c.rev->dir, ec);
+    }
+    total -= std::min(total, c.current ? c.bytes - c.rev->extra_bytes : c.bytes);
     ++evicted;
+  }
+  // A model the upstream still lists stays in the catalog: an empty copy
+  // (its headers fetched again) replaces the evicted one, so that a client
+  // never finds it missing (until then the catalog keeps the evicted one,
+  // whose open files still serve). Without an upstream it goes.
+  for (const std::shared_ptr<Revision>& old : reprepare) {
+    absl::StatusOr<std::shared_ptr<Revision>> fresh =
+        OpenRevision(old->info, old->dir);
+    if (!fresh.ok()) {
+      LOG(WARNING) << "cache: model '" << old->model->name
+                   << "' evicted and not prepared again: "
+                   << fresh.status().message();
+      std::error_code ec;
+      fs::remove_all(old->dir, ec);
+    }
+    MutexLock lock(&mu_);
+    if (fresh.ok()) revisions_[old->dir] = *fresh;
+    for (auto& m : current_models_) {
+      if (m == old->model && fresh.ok()) m = (*fresh)->model;
+    }
+    if (!fresh.ok()) std::erase(current_models_, old->model);
+    current_ = server::ModelRepository::FromModels(current_models_);
   }
   return evicted;
 }

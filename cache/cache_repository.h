@@ -32,8 +32,9 @@
 // Size: when the copies hold more than max_bytes, whole revisions are
 // evicted, least recently used first, revisions the upstream no longer lists
 // before current ones; never a revision a stream holds or that was used in
-// the last `evict_grace`. An evicted current model is prepared again when
-// next asked for. The budget may be exceeded while every revision is in use.
+// the last `evict_grace`. Of a model the upstream still lists only the
+// weights are evicted, and an empty copy is prepared at once (its headers
+// fetched again), so it stays listed and servable. The budget may be exceeded while every revision is in use.
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto cache, CacheRepository::Start({
@@ -111,7 +112,8 @@ class CacheRepository final : public server::CatalogSource {
   // directory's errors; Upstream::Connect's.
   static absl::StatusOr<std::shared_ptr<CacheRepository>> Start(
       CacheOptions options);
-  // Stops the refresh thread, then the fetches.
+  // Stops the refresh thread, then the fetches. Destroy the server that
+  // serves it first (its streams wait for the fetches they need).
   ~CacheRepository() override;
 
   std::shared_ptr<const server::ModelRepository> Snapshot() const override

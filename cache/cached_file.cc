@@ -57,7 +57,7 @@ absl::Status PwriteFull(int fd, const void* buf, size_t n, uint64_t offset,
   while (n > 0) {
     ssize_t w = pwrite(fd, p, n, static_cast<off_t>(offset));
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && (errno == ENOSPC || errno == EDQUOT)) {
+    if (w < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "the cache's disk is full: writing ", n, " bytes at ", offset, " of ",
           path, ": ", std::strerror(errno)));
@@ -219,11 +219,12 @@ bool CachedFile::Present(absl::Span<const server::SourceSpan> spans) {
 void CachedFile::WhenPresent(std::vector<server::SourceSpan> spans,
                              std::function<void(absl::Status)> ready) {
   counters_->waits.fetch_add(1, std::memory_order_relaxed);
-  Want(spans, std::move(ready), spec_.readahead);
+  Want(spans, std::move(ready), spec_.readahead, /*fill_here=*/false);
 }
 
 void CachedFile::Want(absl::Span<const server::SourceSpan> spans,
-                      std::function<void(absl::Status)> ready, int readahead) {
+                      std::function<void(absl::Status)> ready, int readahead,
+                      bool fill_here) {
   auto waiter = std::make_shared<Waiter>();
   waiter->ready = std::move(ready);
   auto [first, last] = RegionsOf(spans);
@@ -231,15 +232,15 @@ void CachedFile::Want(absl::Span<const server::SourceSpan> spans,
     pool_->Post([waiter] { waiter->ready(absl::OkStatus()); });
     return;
   }
-  Start(first, last, waiter);
+  Start(first, last, waiter, fill_here);
   if (readahead > 0 && last + 1 < regions_) {
     Start(last + 1, std::min(regions_ - 1, last + static_cast<size_t>(readahead)),
-          nullptr);
+          nullptr, /*fill_here=*/false);
   }
 }
 
 void CachedFile::Start(size_t first, size_t last,
-                       const std::shared_ptr<Waiter>& waiter) {
+                       const std::shared_ptr<Waiter>& waiter, bool fill_here) {
   std::vector<std::pair<size_t, bool>> posts;  // Region, on disk.
   int count = 0;
   {
@@ -260,7 +261,15 @@ void CachedFile::Start(size_t first, size_t last,
     if (waiter != nullptr) waiter->remaining.store(count);
   }
   if (waiter != nullptr && count == 0) {
-    pool_->Post([waiter] { waiter->ready(absl::OkStatus()); });
+    if (fill_here) {
+      waiter->ready(absl::OkStatus());
+    } else {
+      pool_->Post([waiter] { waiter->ready(absl::OkStatus()); });
+    }
+  }
+  if (fill_here) {
+    for (const auto& [r, on_disk] : posts) Fill(r, on_disk);
+    return;
   }
   for (const auto& [r, on_disk] : posts) {
     pool_->Post([self = shared_from_this(), r = r, on_disk = on_disk] {
@@ -361,7 +370,7 @@ absl::Status CachedFile::MakePresent(uint64_t offset, uint64_t length) {
     result = std::move(s);
     done = true;
     cv.SignalAll();
-  }, /*readahead=*/0);
+  }, /*readahead=*/0, /*fill_here=*/true);
   MutexLock lock(&mu);
   while (!done) cv.Wait(&mu);
   return result;

@@ -20,7 +20,8 @@
 // fetched again (counted in CacheCounters::corrupt_regions). A copy whose
 // map does not match (size, header end, block size) starts empty.
 //
-// Disk full: a failed write (ENOSPC, EDQUOT) fails the waiting streams with
+// Disk full: a failed write (ENOSPC, EDQUOT, or EFBIG past a file size
+// limit) fails the waiting streams with
 // RESOURCE_EXHAUSTED naming the copy; the region stays missing and the map
 // unchanged, so the copy stays consistent.
 //
@@ -93,7 +94,9 @@ class CachedFile final : public server::LazyBytes,
                    std::function<void(absl::Status)> ready) override;
 
   // Blocks until bytes [offset, offset + length) are present (nothing is
-  // read ahead); their status. Never call it from a task of the pool.
+  // read ahead); their status. What no one is fetching yet is fetched on
+  // the calling thread, not queued behind the pool's blocks (a cache
+  // prepares a model's headers while other models' blocks stream).
   absl::Status MakePresent(uint64_t offset, uint64_t length);
 
   const std::shared_ptr<const server::MappedFile>& mapped() const {
@@ -121,15 +124,18 @@ class CachedFile final : public server::LazyBytes,
   uint64_t RegionEnd(size_t r) const;
   // Loads the map, or writes an empty one.
   absl::Status LoadMap();
-  // WhenPresent, reading `readahead` regions ahead.
+  // WhenPresent, reading `readahead` regions ahead; with `fill_here`, the
+  // missing regions are filled on the calling thread.
   void Want(absl::Span<const server::SourceSpan> spans,
-            std::function<void(absl::Status)> ready, int readahead);
+            std::function<void(absl::Status)> ready, int readahead,
+            bool fill_here);
   // The regions [first, last] that `spans` touch.
   std::pair<size_t, size_t> RegionsOf(absl::Span<const server::SourceSpan> spans) const;
-  // Marks missing regions of [first, last] fetching (under mu_) and posts them.
-  void Start(size_t first, size_t last, const std::shared_ptr<Waiter>& waiter)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  // On a pool thread: checks (when on disk) or fetches region r.
+  // Marks missing regions of [first, last] fetching (under mu_) and posts
+  // them to the pool, or with `fill_here` fills them on this thread.
+  void Start(size_t first, size_t last, const std::shared_ptr<Waiter>& waiter,
+             bool fill_here) ABSL_LOCKS_EXCLUDED(mu_);
+  // Checks (when on disk) or fetches region r.
   void Fill(size_t r, bool on_disk);
   absl::Status FetchAndWrite(size_t r, std::vector<std::byte>& buffer);
   void Finish(size_t r, absl::Status status) ABSL_LOCKS_EXCLUDED(mu_);

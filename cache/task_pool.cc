@@ -14,12 +14,15 @@ TaskPool::TaskPool(int threads) {
 }
 
 TaskPool::~TaskPool() {
+  std::deque<std::function<void()>> dropped;
   {
     MutexLock lock(&mu_);
     stopping_ = true;
+    dropped.swap(queue_);
   }
   cv_.SignalAll();
   for (std::thread& t : threads_) t.join();
+  dropped.clear();  // What the tasks held, outside the lock.
 }
 
 void TaskPool::Post(std::function<void()> task) {

@@ -27,7 +27,8 @@ namespace weightserver::cache {
 class TaskPool {
  public:
   explicit TaskPool(int threads);
-  // Runs the tasks already posted, then joins the threads.
+  // Drops the tasks not started yet (a cache going away fetches nothing
+  // more; its streams are gone), lets the running ones finish, and joins.
   ~TaskPool();
   TaskPool(const TaskPool&) = delete;
   TaskPool& operator=(const TaskPool&) = delete;

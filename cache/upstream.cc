@@ -52,8 +52,11 @@ absl::Status Upstream::Try(
       current_.store(i);
       return last;
     }
+    // CANCELLED: the upstream cancelled the call (it is shutting down);
+    // this cache cancels none of its own.
     if (!wire::IsRetryable(last.code()) &&
-        last.code() != absl::StatusCode::kDeadlineExceeded) {
+        last.code() != absl::StatusCode::kDeadlineExceeded &&
+        last.code() != absl::StatusCode::kCancelled) {
       return last;
     }
     // Every address failed once this round: pause before the next round.

@@ -6,8 +6,8 @@
 // --upstream (an origin, or another cache). Every call goes to the address
 // that answered last; a call that fails with a retryable status
 // (wire::IsRetryable's: UNAVAILABLE, RESOURCE_EXHAUSTED, DATA_LOSS, ...;
-// and DEADLINE_EXCEEDED) is tried on the next address, round after round, until
-// `failover_timeout` has passed: a cache's stream whose origin dies goes on
+// DEADLINE_EXCEEDED; CANCELLED by an upstream shutting down) is tried on
+// the next address, round after round, until `failover_timeout` has passed: a cache's stream whose origin dies goes on
 // from a replica, and the client it serves sees no error. Other errors
 // (NOT_FOUND, FAILED_PRECONDITION: the model changed) are final. A target
 // that names several servers itself (dns:///NAME) is balanced and retried

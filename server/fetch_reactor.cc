@@ -103,14 +103,17 @@ class FetchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         // A cache's block not yet here: read once it is (lazy_bytes.h).
         std::vector<SourceSpan> spans = job.spans;
         LazyBytes* lazy = job.lazy;
+        res_.lazy_waits->fetch_add(1);
         lazy->WhenPresent(
-            std::move(spans), [filler = res_.filler,
-                               job = std::move(job)](absl::Status s) mutable {
+            std::move(spans),
+            [filler = res_.filler, waits = res_.lazy_waits,
+             job = std::move(job)](absl::Status s) mutable {
               if (s.ok()) {
                 filler->Submit(std::move(job));
               } else {
-                job.done(std::move(s));
+                job.done(std::move(s));  // May end the stream.
               }
+              waits->fetch_sub(1);
             });
         return;
       }

@@ -59,6 +59,9 @@ struct FetchResources {
   // Pacing timers whose callback has not returned yet (required): their
   // owner waits for none before it goes (the callback may end the stream).
   std::atomic<int>* timers_out = nullptr;
+  // Waits for a cache's blocks (ServedFile::lazy) whose callback has not
+  // returned yet (required): their owner waits for none before it goes.
+  std::atomic<int>* lazy_waits = nullptr;
 };
 
 // Starts streaming `plan`. plan.chunk_bytes must be <= pool->max_buffer_bytes().

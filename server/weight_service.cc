@@ -411,13 +411,17 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WeightService::StreamPlan(
                      .send_from_mapping = options_.send_from_mapping,
                      .active = &active_streams_,
                      .bytes_sent = &bytes_sent_,
-                     .timers_out = &timers_out_},
+                     .timers_out = &timers_out_,
+                     .lazy_waits = &lazy_waits_},
       watchdog_->Watch(context), *std::move(limits), std::move(record));
 }
 
 WeightService::~WeightService() {
-  // A timer cancelled at shutdown calls back on a gRPC thread soon after.
-  while (timers_out_.load() > 0) absl::SleepFor(absl::Milliseconds(1));
+  // A timer cancelled at shutdown calls back on a gRPC thread soon after; a
+  // cache's block, once fetched (or failed).
+  while (timers_out_.load() > 0 || lazy_waits_.load() > 0) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
 }
 
 grpc::ServerWriteReactor<v1::Chunk>* WeightService::ReadFile(

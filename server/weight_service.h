@@ -98,8 +98,9 @@ class WeightService final
   static absl::StatusOr<std::unique_ptr<WeightService>> Create(
       std::shared_ptr<CatalogSource> repository, ServiceOptions options);
   // Waits for the pacing timers of Fetch streams whose callback is still
-  // running (each may destroy its stream, which gives back what the stream
-  // held to the members below); the server has shut down by then.
+  // running, and for their waits on a cache's blocks (each may destroy its
+  // stream, which gives back what the stream held to the members below);
+  // the server has shut down by then. A cache's source must outlive it.
   ~WeightService() override;
 
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
@@ -204,6 +205,7 @@ class WeightService final
   std::atomic<uint64_t> streams_served_{0};
   std::atomic<uint64_t> bytes_sent_{0};
   std::atomic<int> timers_out_{0};  // Pacing timers not yet returned.
+  std::atomic<int> lazy_waits_{0};  // Waits for a cache's blocks, out.
   std::atomic<uint64_t> unauthenticated_calls_{0};
   std::atomic<uint64_t> denied_calls_{0};
   std::unique_ptr<AuthPolicyWatcher> auth_;
