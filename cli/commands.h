@@ -98,6 +98,9 @@ absl::Status RunFetch(const Context& ctx, const ParsedArgs& args);
 // load MODEL [--tensor NAME]... [--device cpu|cuda[:N]]: into host (or GPU)
 // memory, verified, discarded.
 absl::Status RunLoad(const Context& ctx, const ParsedArgs& args);
+// prefetch MODEL: reads every byte of the model's files through the server
+// (ReadBytes, verified) and discards them, so that a cache holds the model.
+absl::Status RunPrefetch(const Context& ctx, const ParsedArgs& args);
 // check FILE...: validates local files (directories: their *.safetensors).
 // Errors: DataLoss "N of M files invalid" once every line is printed.
 absl::Status RunCheck(const Context& ctx, const ParsedArgs& args);

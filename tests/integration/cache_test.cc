@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cache/cache_repository.h"
+#include "cli/commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
@@ -387,6 +389,32 @@ TEST(CacheTest, EvictionUnderASmallBudgetNeverBreaksARunningStream) {
   EXPECT_LT(cache.repo->stats().disk_bytes, options.max_bytes);
   EXPECT_EQ(LoadAndCheck(cache.address(), "new"), "");
   EXPECT_EQ(LoadAndCheck(cache.address(), "old"), "");
+}
+
+TEST(CacheTest, PrefetchWarmsACacheBeforeTheWorkersStart) {
+  TempDir repo, dir;
+  WriteCachedModel(repo.path() + "/m", "model.", 4 << 20);
+  auto origin = StartOrigin(repo.path());
+  Cache cache = StartCache(CacheOptionsFor({origin->address()}, dir.path()));
+  ASSERT_NE(cache.server, nullptr);
+  std::ostringstream out, err;
+  const int rc = cli::RunWeightctl(
+      {"--server", cache.address(), "prefetch", "m"}, cli::CliEnvironment{}, out, err);
+  ASSERT_EQ(rc, 0) << err.str();
+  EXPECT_THAT(out.str(), HasSubstr("prefetched 'm': 2 files"));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, Connect(cache.address())->GetModel("m"));
+  EXPECT_EQ(cache.repo->stats().upstream_bytes, FileBytes(toc));
+  // The workers then load from the node alone.
+  origin->Shutdown(absl::ZeroDuration());
+  origin.reset();
+  EXPECT_EQ(LoadAndCheck(cache.address(), "m"), "");
+  // A model URI names the cache too; an unknown model is NOT_FOUND (exit 1).
+  std::ostringstream out2, err2;
+  EXPECT_EQ(cli::RunWeightctl(
+                {"prefetch", absl::StrCat("weightserver://", cache.address(), "/nope")},
+                cli::CliEnvironment{}, out2, err2),
+            1);
+  EXPECT_THAT(err2.str(), HasSubstr("prefetch 'nope'"));
 }
 
 }  // namespace

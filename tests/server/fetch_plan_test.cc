@@ -304,5 +304,67 @@ TEST_F(FetchPlanTest, ChunkSizeHintIsClamped) {
   EXPECT_EQ(big.chunk_bytes, limits_.max_chunk_bytes);
 }
 
+v1::ReadBytesRequest BytesRequest(std::string model, std::string file,
+                                  uint64_t offset, uint64_t length) {
+  v1::ReadBytesRequest r;
+  r.set_model(std::move(model));
+  r.set_file(std::move(file));
+  r.set_offset(offset);
+  r.set_length(length);
+  return r;
+}
+
+TEST_F(FetchPlanTest, ReadBytesIsOneEntryOverTheWholeFile) {
+  const Model& m = *repo_->Find("m");
+  const uint64_t size = m.files[0].file->size();
+  ASSERT_OK_AND_ASSIGN(
+      FetchPlan plan,
+      PlanFileBytes(repo_->Find("m"),
+                    BytesRequest("m", "model.safetensors", 3, 100), limits_));
+  ASSERT_EQ(plan.entries.size(), 1u);
+  EXPECT_EQ(plan.entries[0].file, &m.files[0]);
+  ASSERT_EQ(plan.entries[0].spans.size(), 1u);
+  EXPECT_EQ(plan.entries[0].spans[0].offset, 0u);
+  EXPECT_EQ(plan.entries[0].spans[0].length, size);
+  EXPECT_EQ(plan.entries[0].output_size, size);
+  EXPECT_EQ(plan.entries[0].begin, 3u);
+  EXPECT_EQ(plan.entries[0].end, 103u);
+  EXPECT_EQ(plan.total_bytes, 100u);
+  // Length 0: to the end, header included from offset 0.
+  ASSERT_OK_AND_ASSIGN(
+      plan, PlanFileBytes(repo_->Find("m"),
+                          BytesRequest("m", "model.safetensors", 0, 0), limits_));
+  EXPECT_EQ(plan.total_bytes, size);
+}
+
+TEST_F(FetchPlanTest, ReadBytesRefusesWhatTheModelDoesNotHave) {
+  const uint64_t size = repo_->Find("m")->files[0].file->size();
+  EXPECT_THAT(PlanFileBytes(repo_->Find("m"),
+                            BytesRequest("m", "other.safetensors", 0, 1), limits_),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no file")));
+  EXPECT_THAT(PlanFileBytes(repo_->Find("m"),
+                            BytesRequest("m", "../m/model.safetensors", 0, 1),
+                            limits_),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(PlanFileBytes(repo_->Find("m"),
+                            BytesRequest("m", "model.safetensors", size - 10, 11),
+                            limits_),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("the file has")));
+  EXPECT_THAT(PlanFileBytes(repo_->Find("m"),
+                            BytesRequest("m", "model.safetensors", size + 1, 0),
+                            limits_),
+              StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_THAT(PlanFileBytes(repo_->Find("nope"),
+                            BytesRequest("nope", "model.safetensors", 0, 1), limits_),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(PlanFileBytes(repo_->Find("bad"),
+                            BytesRequest("bad", "model.safetensors", 0, 1), limits_),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  v1::ReadBytesRequest pinned = BytesRequest("m", "model.safetensors", 0, 1);
+  pinned.set_revision("0000000000000000");
+  EXPECT_THAT(PlanFileBytes(repo_->Find("m"), pinned, limits_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("changed")));
+}
+
 }  // namespace
 }  // namespace weightserver::server
