@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/auth_policy.h"
 #include "server/server.h"
 #include "tests/testing/client_helpers.h"
 #include "tests/testing/dropping_proxy.h"
@@ -29,6 +30,7 @@
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_models.h"
+#include "tests/testing/test_pki.h"
 #include "weightserver/client/client.h"
 #include "weightserver/client/selection.h"
 #include "weightserver/client/tensor_table.h"
@@ -39,6 +41,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::weightserver::testing::Eventually;
+using ::weightserver::testing::StatusIs;
 using ::weightserver::testing::TempDir;
 using ::weightserver::testing::TensorBytes;
 
@@ -415,6 +418,83 @@ TEST(CacheTest, PrefetchWarmsACacheBeforeTheWorkersStart) {
                 cli::CliEnvironment{}, out2, err2),
             1);
   EXPECT_THAT(err2.str(), HasSubstr("prefetch 'nope'"));
+}
+
+// TLS and tokens on both sides: the origin requires mutual TLS and a token
+// from the cache, the cache requires TLS and another token from its workers.
+TEST(CacheTest, TlsAndTokensApplyOnBothSidesOfACache) {
+  TempDir repo, dir, pki;
+  ASSERT_OK(weightserver::testing::MakeTestPki(pki.path()));
+  WriteCachedModel(repo.path() + "/m", "model.", 2 << 20);
+  auto policy = [&](const std::string& name, const std::string& token) {
+    const std::string path = pki.path() + "/" + name + ".json";
+    weightserver::testing::WriteBytes(
+        path, R"({"identities": [{"name": ")" + name + R"(", "token_sha256": [")" +
+                  server::Sha256Hex(token) + R"("], "models": ["*"]}]})");
+    return path;
+  };
+  server::ServerOptions o;
+  o.repo = repo.path();
+  o.listen = "127.0.0.1:0";
+  o.tls.cert_file = pki.path() + "/server.pem";
+  o.tls.key_file = pki.path() + "/server.key";
+  o.tls.client_ca_file = pki.path() + "/ca.pem";
+  o.service.auth_file = policy("cache", "token-cache");
+  ASSERT_OK_AND_ASSIGN(auto origin, server::Server::Start(o));
+
+  auto start = [&](const std::string& token, const std::string& cache_dir) {
+    cache::CacheOptions c = CacheOptionsFor({origin->address()}, cache_dir);
+    c.upstream.failover_timeout = absl::Seconds(1);
+    c.upstream.client.tls = true;
+    c.upstream.client.tls_ca_file = pki.path() + "/ca.pem";
+    c.upstream.client.tls_cert_file = pki.path() + "/client.pem";
+    c.upstream.client.tls_key_file = pki.path() + "/client.key";
+    c.upstream.client.token = token;
+    Cache cache;
+    auto repo = cache::CacheRepository::Start(c);
+    EXPECT_TRUE(repo.ok()) << repo.status();
+    if (!repo.ok()) return cache;
+    cache.repo = *std::move(repo);
+    server::ServerOptions so;
+    so.listen = "127.0.0.1:0";
+    so.tls.cert_file = pki.path() + "/server.pem";
+    so.tls.key_file = pki.path() + "/server.key";
+    so.service.auth_file = policy("worker", "token-worker");
+    auto s = server::Server::Start(so, cache.repo);
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (s.ok()) cache.server = *std::move(s);
+    return cache;
+  };
+  auto worker = [&](const Cache& cache, const std::string& token) {
+    client::ClientOptions w;
+    w.tls = true;
+    w.tls_ca_file = pki.path() + "/ca.pem";
+    w.token = token;
+    w.max_attempts = 1;
+    return client::Client::Connect(cache.address(), w);
+  };
+
+  Cache good = start("token-cache", dir.path() + "/good");
+  ASSERT_NE(good.server, nullptr);
+  ASSERT_OK_AND_ASSIGN(auto c, worker(good, "token-worker"));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, c->GetModel("m"));
+  ASSERT_OK_AND_ASSIGN(client::TensorTable t, weightserver::testing::LoadAll(*c, toc));
+  for (const client::TensorView& v : t.tensors()) {
+    EXPECT_EQ(weightserver::testing::HostBytes(v), TensorBytes(v.name, v.size));
+  }
+  EXPECT_EQ(good.repo->stats().upstream_bytes, FileBytes(toc));
+  // The cache's own policy: the origin's token is not a worker's.
+  ASSERT_OK_AND_ASSIGN(auto intruder, worker(good, "token-cache"));
+  EXPECT_THAT(intruder->ListModels().status(),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+
+  // A cache with a token the origin does not know has no models, and says why.
+  Cache bad = start("token-wrong", dir.path() + "/bad");
+  ASSERT_NE(bad.server, nullptr);
+  EXPECT_THAT(bad.repo->stats().last_refresh_error,
+              HasSubstr("unknown bearer token"));
+  ASSERT_OK_AND_ASSIGN(auto c2, worker(bad, "token-worker"));
+  EXPECT_THAT(c2->GetModel("m").status(), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace
