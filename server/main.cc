@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cache/cache_metrics.h"
 #include "cache/cache_repository.h"
 #include "server/server.h"
 #include "util/byte_size.h"
@@ -334,6 +335,9 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     std::cerr << "weightserver: " << server.status().message() << "\n";
     return 1;
+  }
+  if (cache != nullptr && (*server)->metrics() != nullptr) {
+    weightserver::cache::ExportCacheMetrics(cache, (*server)->metrics());
   }
   int servable = 0;
   for (const auto& m : (*server)->repository()->models()) servable += m->servable();

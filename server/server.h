@@ -110,8 +110,10 @@ class Server {
   std::string metrics_address() const {
     return metrics_listener_ ? metrics_listener_->address() : std::string();
   }
-  // The metrics (nullptr without metrics_listen).
+  // The metrics (nullptr without metrics_listen); more samplers may be
+  // added (a cache's, cache/cache_metrics.h).
   const ServerMetrics* metrics() const { return metrics_.get(); }
+  ServerMetrics* metrics() { return metrics_.get(); }
 
   // Stops accepting calls; running calls get until `grace` to finish, then
   // are cancelled.

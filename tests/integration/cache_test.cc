@@ -18,8 +18,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "cache/cache_metrics.h"
 #include "cache/cache_repository.h"
 #include "cli/commands.h"
+#include "cli/metrics_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/auth_policy.h"
@@ -495,6 +497,42 @@ TEST(CacheTest, TlsAndTokensApplyOnBothSidesOfACache) {
               HasSubstr("unknown bearer token"));
   ASSERT_OK_AND_ASSIGN(auto c2, worker(bad, "token-worker"));
   EXPECT_THAT(c2->GetModel("m").status(), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(CacheTest, ItsCountersAreOnTheMetricsEndpoint) {
+  TempDir repo, dir;
+  WriteCachedModel(repo.path() + "/m", "model.", 2 << 20);
+  auto origin = StartOrigin(repo.path());
+  ASSERT_OK_AND_ASSIGN(auto cache,
+                       cache::CacheRepository::Start(
+                           CacheOptionsFor({origin->address()}, dir.path())));
+  server::ServerOptions so;
+  so.listen = "127.0.0.1:0";
+  so.metrics_listen = "127.0.0.1:0";
+  ASSERT_OK_AND_ASSIGN(auto server, server::Server::Start(so, cache));
+  cache::ExportCacheMetrics(cache, server->metrics());
+  ASSERT_EQ(LoadAndCheck(server->address(), "m"), "");
+  ASSERT_OK_AND_ASSIGN(std::vector<cli::MetricSample> s,
+                       cli::ParseMetricsText(server->metrics()->Scrape()));
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, Connect(origin->address())->GetModel("m"));
+  EXPECT_EQ(cli::SumSamples(s, "weightserver_cache_upstream_bytes_total", {}),
+            static_cast<double>(FileBytes(toc)));
+  EXPECT_EQ(cli::SumSamples(s, "weightserver_cache_blocks_total",
+                            {{"result", "fetched"}}),
+            static_cast<double>(cache->stats().fetched_blocks));
+  EXPECT_GT(cli::SumSamples(s, "weightserver_cache_blocks_total",
+                            {{"result", "fetched"}}), 0);
+  EXPECT_EQ(cli::SumSamples(s, "weightserver_cache_revisions", {}), 1);
+  EXPECT_GE(cli::SumSamples(s, "weightserver_cache_disk_bytes", {}),
+            static_cast<double>(FileBytes(toc)));
+  EXPECT_EQ(cli::SumSamples(s, "weightserver_cache_max_disk_bytes", {}),
+            static_cast<double>(uint64_t{1} << 30));
+  EXPECT_GE(cli::SumSamples(s, "weightserver_cache_refreshes_total",
+                            {{"result", "ok"}}), 1);
+  // The service's own metrics count the cache's clients as an origin's.
+  EXPECT_GT(cli::SumSamples(s, "weightserver_sent_bytes_total",
+                            {{"method", "Fetch"}}), 0);
+  server.reset();
 }
 
 }  // namespace
