@@ -10,6 +10,7 @@
 #   python3 bench/run_bench.py --phases sweep [--size-gib 1 --runs 5] # 11. only
 #   python3 bench/run_bench.py --phases metrics [--size-gib 1 --runs 5] # 12. only
 #   python3 bench/run_bench.py --phases rescan [--rescan-models 1000]   # 13. only
+#   python3 bench/run_bench.py --phases cache [--size-gib 1 --runs 3]   # 14. only
 #
 # On loopback, with the page cache warm, it measures
 #   1. iperf3, one TCP stream: the ceiling for one connection;
@@ -50,6 +51,10 @@
 #      models: a rescan with nothing changed and one with every file
 #      touched, and a client's time to first tensor (p50, p99) idle and
 #      during back-to-back full rescans.
+#  14. cache (bench/cache_bench.py): `weightctl load` from the origin, from a
+#      warm cache and through a cold one, alternated; the origin's bytes for
+#      8 clients of one cold cache; prefetch through one and three cold
+#      caches against bench/rollout_sim.py's prediction.
 # Medians over --runs; ratios are to peers measured in the same run, so the
 # machine's noise cancels. Prints a table, writes results.json and bench.png
 # (gnuplot; peers.png for 10.) under --out.
@@ -72,6 +77,7 @@ from peers import bench_peers, plot_peers, print_peers  # noqa: E402
 from sweep import bench_sweep, print_sweep  # noqa: E402
 from metrics_ab import bench_metrics, print_metrics  # noqa: E402
 from rescan import bench_rescan, print_rescan  # noqa: E402
+from cache_bench import bench_cache, print_cache  # noqa: E402
 
 def bench_iperf3(runs, seconds):
     out = []
@@ -185,13 +191,15 @@ def main():
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes, one run: checks the script works")
     ap.add_argument("--rescan-models", type=int, default=1000)
-    ap.add_argument("--phases", choices=("all", "tls", "peers", "sweep", "metrics", "rescan"),
+    ap.add_argument("--phases",
+                    choices=("all", "tls", "peers", "sweep", "metrics", "rescan", "cache"),
                     default="all",
                     help="tls: only the TLS rows (9.), with their own "
                          "plaintext baseline; peers: only the peer table (10.); "
                          "sweep: only the connections x streams sweep (11.); "
                          "metrics: only metrics on against off (12.); "
-                         "rescan: only the live repository's rescans (13.)")
+                         "rescan: only the live repository's rescans (13.); "
+                         "cache: only the cache tier (14.)")
     ap.add_argument("--venv", default=None,
                     help="the Python venv of the peers (default BUILD/python-venv; "
                          "made and completed from PyPI when needed)")
@@ -239,6 +247,10 @@ def main():
         bench_rescan(a, build, work, res)
         return finish(res, out, a.smoke)
     make_model(tools, os.path.join(models, multi), a.multi_size_mib)
+    if a.phases == "cache":
+        warm(big_files + model_files(os.path.join(models, multi)))
+        bench_cache(a, build, models, big, multi, work, res)
+        return finish(res, out, a.smoke)
     make_model(tools, os.path.join(models, many), 8, shards=1, tensors=a.many_tensors)
     warm(big_files + model_files(os.path.join(models, multi)))
 
@@ -384,6 +396,8 @@ def main():
     bench_metrics(a, build, models, big, work, res)
     print("rescans ...", flush=True)
     bench_rescan(a, build, work, res)
+    print("cache tier ...", flush=True)
+    bench_cache(a, build, models, big, multi, work, res)
     print("peers ...", flush=True)
     bench_peers(a, build, out, models, big, work, res)
     return finish(res, out, a.smoke)
@@ -402,6 +416,8 @@ def finish(res, out, smoke):
         print_metrics(res)
     if "rescan_models" in res:
         print_rescan(res)
+    if "cache_warm_gbps" in res:
+        print_cache(res)
     if "peers_weightctl" in res:
         print_peers(res)
         plot_peers(res, out)
