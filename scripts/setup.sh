@@ -24,6 +24,9 @@ install_packages() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$p")
   done
+  # kubectl renders the Kubernetes manifests (tests/deploy): Debian's, unless
+  # one is on PATH already (e.g. the Google Cloud SDK's, which would clash).
+  command -v kubectl >/dev/null || missing+=(kubernetes-client)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "setup: installing ${missing[*]}"
   local sudo=""
