@@ -115,6 +115,9 @@ absl::StatusOr<std::shared_ptr<CacheRepository>> CacheRepository::Start(
         "cache options: need a cache directory, a cache size > 0, a block "
         "size of 64 KiB .. 256 MiB, fetch threads >= 1, read-ahead >= 0");
   }
+  while (options.dir.size() > 1 && options.dir.back() == '/') {
+    options.dir.pop_back();  // Paths are compared as strings (LoadFromDisk).
+  }
   std::error_code ec;
   fs::create_directories(options.dir + "/models", ec);
   if (ec) {
@@ -164,18 +167,23 @@ std::shared_ptr<const server::ModelRepository> CacheRepository::Snapshot() const
 }
 
 std::shared_ptr<const server::Model> CacheRepository::Find(
-    absl::string_view name) const {
+    absl::string_view name) {
   if (auto m = Snapshot()->Find(name)) return m;
-  {
+  // A model published upstream since the last refresh: ask now, unless a
+  // refresh started less than a second ago (or failed less than
+  // refresh_interval ago). Calls that miss at once share one refresh: the
+  // ones waiting for it find it recent.
+  auto stale = [this] {
     MutexLock lock(&mu_);
     const absl::Duration since = absl::Now() - last_refresh_attempt_;
-    if (since < absl::Seconds(1) ||
-        (!last_refresh_error_.empty() && since < options_.refresh_interval)) {
-      return nullptr;
-    }
+    return since >= absl::Seconds(1) &&
+           (last_refresh_error_.empty() || since >= options_.refresh_interval);
+  };
+  if (!stale()) return nullptr;
+  {
+    MutexLock lock(&refresh_mu_);
+    if (stale()) Refresh().IgnoreError();
   }
-  // A model published upstream since the last refresh: ask now.
-  const_cast<CacheRepository*>(this)->RefreshNow().IgnoreError();
   return Snapshot()->Find(name);
 }
 

@@ -118,7 +118,8 @@ class CacheRepository final : public server::CatalogSource {
 
   std::shared_ptr<const server::ModelRepository> Snapshot() const override
       ABSL_LOCKS_EXCLUDED(mu_);
-  std::shared_ptr<const server::Model> Find(absl::string_view name) const override;
+  std::shared_ptr<const server::Model> Find(absl::string_view name) override
+      ABSL_LOCKS_EXCLUDED(refresh_mu_, mu_);
 
   // Asks the upstream for its models now and publishes the catalog.
   // Errors: the upstream's (the catalog is then kept).

@@ -268,20 +268,24 @@ void CachedFile::Start(size_t first, size_t last,
     }
   }
   if (fill_here) {
-    for (const auto& [r, on_disk] : posts) Fill(r, on_disk);
+    for (const auto& [r, on_disk] : posts) Fill(r, on_disk, /*pool_thread=*/false);
     return;
   }
   for (const auto& [r, on_disk] : posts) {
     pool_->Post([self = shared_from_this(), r = r, on_disk = on_disk] {
-      self->Fill(r, on_disk);
+      self->Fill(r, on_disk, /*pool_thread=*/true);
     });
   }
 }
 
-void CachedFile::Fill(size_t r, bool on_disk) {
-  // One buffer per pool thread, of a block: the pool bounds them.
-  thread_local std::vector<std::byte> buffer;
+void CachedFile::Fill(size_t r, bool on_disk, bool pool_thread) {
   const uint64_t begin = RegionBegin(r), length = RegionEnd(r) - begin;
+  // A pool thread keeps one buffer of a block (the pool bounds them); a
+  // header (up to 100 MB) and a fill on another thread get one of their own.
+  thread_local std::vector<std::byte> block_buffer;
+  std::vector<std::byte> own;
+  std::vector<std::byte>& buffer =
+      pool_thread && length <= spec_.block_bytes ? block_buffer : own;
   if (buffer.size() < length) buffer.resize(length);
   if (on_disk) {
     absl::Status read = PreadFull(fd_, buffer.data(), length, begin, spec_.path);

@@ -136,7 +136,8 @@ class CachedFile final : public server::LazyBytes,
   void Start(size_t first, size_t last, const std::shared_ptr<Waiter>& waiter,
              bool fill_here) ABSL_LOCKS_EXCLUDED(mu_);
   // Checks (when on disk) or fetches region r.
-  void Fill(size_t r, bool on_disk);
+  // `pool_thread`: on a thread of the pool (its block buffer is reused).
+  void Fill(size_t r, bool on_disk, bool pool_thread);
   absl::Status FetchAndWrite(size_t r, std::vector<std::byte>& buffer);
   void Finish(size_t r, absl::Status status) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status WriteRecord(size_t r, uint32_t crc, bool present);

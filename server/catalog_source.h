@@ -32,7 +32,7 @@ class CatalogSource {
   // The model named `name` now, or nullptr. A source that can learn of a
   // model it has not seen yet (a cache asks its upstream) may do so here,
   // before it answers; the default looks in Snapshot() only.
-  virtual std::shared_ptr<const Model> Find(absl::string_view name) const {
+  virtual std::shared_ptr<const Model> Find(absl::string_view name) {
     return Snapshot()->Find(name);
   }
 };
