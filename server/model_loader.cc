@@ -92,7 +92,7 @@ absl::StatusOr<ServedFile> LoadFile(const std::string& root,
   *header_crc = Crc32c(json);
   return ServedFile{file_name,
                     std::make_shared<const MappedFile>(std::move(mapped)),
-                    std::move(header)};
+                    std::move(header), /*lazy=*/nullptr};
 }
 
 // A shard name from an index must be a plain file name in the model dir.
