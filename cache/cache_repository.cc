@@ -4,6 +4,7 @@
 #include "cache/cache_repository.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,10 @@
 namespace weightserver::cache {
 namespace fs = std::filesystem;
 namespace {
+
+// Larger files listed by an upstream are refused (no safetensors file is
+// near it; the block map of one costs ~5 bytes per block in memory).
+constexpr uint64_t kMaxFileBytes = uint64_t{1} << 44;  // 16 TiB.
 
 // Writes `bytes` to `path` through a temporary file renamed into place.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes) {
@@ -60,6 +65,28 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view byte
     return ErrnoStatus(e, "rename to", path);
   }
   return absl::OkStatus();
+}
+
+// What a stream waiting for a block sees of an upstream's failure: a
+// changed model and a full disk as they are; a model gone upstream as
+// changed; anything else (the cache's credentials refused, ...) as
+// UNAVAILABLE, the cause in the message: never a status that blames the
+// client's request or credentials.
+absl::Status AsStreamStatus(absl::Status s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDataLoss:
+      return s;
+    case absl::StatusCode::kNotFound:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the upstream no longer serves this revision: ", s.message()));
+    default:
+      return absl::UnavailableError(
+          absl::StrCat("the cache's upstream failed: ", s.message()));
+  }
 }
 
 std::shared_ptr<const server::Model> Unservable(const std::string& name,
@@ -104,6 +131,14 @@ struct CacheRepository::Revision {
     for (const auto& f : files) n += f->disk_bytes();
     return n;
   }
+  // What evicting its weights frees: the blocks on disk past the headers.
+  uint64_t WeightBytes() const {
+    uint64_t n = 0;
+    for (const auto& f : files) {
+      n += f->disk_bytes() - std::min(f->disk_bytes(), f->spec().header_end);
+    }
+    return n;
+  }
 };
 
 absl::StatusOr<std::shared_ptr<CacheRepository>> CacheRepository::Start(
@@ -124,16 +159,39 @@ absl::StatusOr<std::shared_ptr<CacheRepository>> CacheRepository::Start(
     return absl::PermissionDeniedError(absl::StrCat(
         "cache directory ", options.dir, ": ", ec.message()));
   }
+  // One daemon per directory: a second would truncate the first's copies.
+  const std::string lock_path = options.dir + "/lock";
+  int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) return ErrnoStatus(errno, "open", lock_path);
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    close(lock_fd);
+    if (e == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cache directory ", options.dir,
+          " is in use by another weightserver (", lock_path, " is locked)"));
+    }
+    return ErrnoStatus(e, "lock", lock_path);
+  }
   // A cache reaches its upstream quickly or moves on (upstream.h): few
   // tries per address, short waits.
   options.upstream.client.max_attempts =
       std::min(options.upstream.client.max_attempts, 2);
   options.upstream.client.unary_timeout =
       std::min(options.upstream.client.unary_timeout, absl::Seconds(10));
-  ASSIGN_OR_RETURN(std::unique_ptr<Upstream> upstream,
-                   Upstream::Connect(options.upstreams, options.upstream));
+  // And one call for a block never outlasts the failover: a blackholed
+  // upstream (no reset, no answer) fails the call at its deadline.
+  options.upstream.client.fetch_timeout = std::min(
+      options.upstream.client.fetch_timeout, options.upstream.failover_timeout);
+  absl::StatusOr<std::unique_ptr<Upstream>> upstream =
+      Upstream::Connect(options.upstreams, options.upstream);
+  if (!upstream.ok()) {
+    close(lock_fd);
+    return upstream.status();
+  }
   std::shared_ptr<CacheRepository> cache(
-      new CacheRepository(std::move(options), std::move(upstream)));
+      new CacheRepository(std::move(options), *std::move(upstream)));
+  cache->lock_fd_ = lock_fd;
   cache->LoadFromDisk();
   if (absl::Status s = cache->RefreshNow(); !s.ok()) {
     LOG(WARNING) << "cache: the upstream's models could not be listed ("
@@ -158,7 +216,8 @@ CacheRepository::~CacheRepository() {
   }
   stop_cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
-  pool_.reset();  // Finishes the fetches queued (their streams are gone).
+  pool_.reset();  // Drops the fetches queued (their streams are gone).
+  if (lock_fd_ >= 0) close(lock_fd_);
 }
 
 std::shared_ptr<const server::ModelRepository> CacheRepository::Snapshot() const {
@@ -170,13 +229,14 @@ std::shared_ptr<const server::Model> CacheRepository::Find(
     absl::string_view name) {
   if (auto m = Snapshot()->Find(name)) return m;
   // A model published upstream since the last refresh: ask now, unless a
-  // refresh started less than a second ago (or failed less than
-  // refresh_interval ago). Calls that miss at once share one refresh: the
-  // ones waiting for it find it recent.
-  auto stale = [this] {
+  // refresh ended less than a second ago (or failed less than
+  // refresh_interval ago), or one ended while this call waited for the
+  // refresh lock (calls that miss at once share one refresh).
+  const absl::Time asked = absl::Now();
+  auto stale = [this, asked] {
     MutexLock lock(&mu_);
-    const absl::Duration since = absl::Now() - last_refresh_attempt_;
-    return since >= absl::Seconds(1) &&
+    const absl::Duration since = absl::Now() - last_refresh_end_;
+    return last_refresh_end_ < asked && since >= absl::Seconds(1) &&
            (last_refresh_error_.empty() || since >= options_.refresh_interval);
   };
   if (!stale()) return nullptr;
@@ -214,6 +274,11 @@ CacheRepository::OpenRevision(std::shared_ptr<const client::ModelInfo> info,
     const client::ModelFile& f = info->files[i];
     const std::string label =
         absl::StrCat("model '", info->name, "' file '", f.name, "'");
+    if (f.size > kMaxFileBytes) {
+      return absl::DataLossError(absl::StrCat(
+          label, ": the upstream lists a file of ", f.size,
+          " bytes, over the cache's limit of ", kMaxFileBytes));
+    }
     if (f.header_size > format::kMaxHeaderSize ||
         f.header_size + format::kHeaderPrefixSize > f.size) {
       return absl::DataLossError(absl::StrCat(
@@ -229,7 +294,7 @@ CacheRepository::OpenRevision(std::shared_ptr<const client::ModelInfo> info,
     spec.readahead = options_.readahead_blocks;
     spec.fetch = [up = upstream_.get(), info, name = f.name](
                      uint64_t offset, absl::Span<std::byte> destination) {
-      return up->ReadBytes(*info, name, offset, destination);
+      return AsStreamStatus(up->ReadBytes(*info, name, offset, destination));
     };
     ASSIGN_OR_RETURN(std::shared_ptr<CachedFile> copy,
                      CachedFile::Open(std::move(spec), pool_.get(), &counters_));
@@ -371,6 +436,7 @@ absl::Status CacheRepository::Refresh() {
     MutexLock lock(&mu_);
     ++failed_refreshes_;
     last_refresh_error_ = std::string(list.status().message());
+    last_refresh_end_ = absl::Now();
     return list.status();
   }
   std::vector<std::shared_ptr<const server::Model>> models;
@@ -423,6 +489,7 @@ absl::Status CacheRepository::Refresh() {
   MutexLock lock(&mu_);
   ++refreshes_;
   last_refresh_error_.clear();
+  last_refresh_end_ = absl::Now();
   return absl::OkStatus();
 }
 
@@ -436,19 +503,26 @@ size_t CacheRepository::Evict() {
     std::shared_ptr<Revision> rev;
     bool current;
     int64_t last_used;
-    uint64_t bytes;
+    uint64_t bytes;  // What evicting it frees.
   };
   std::vector<Candidate> candidates;
   uint64_t total = 0;
   {
     MutexLock lock(&mu_);
+    // While the upstream cannot be reached, a current model evicted could
+    // not be prepared again: only revisions it no longer lists go.
+    const bool upstream_down = !last_refresh_error_.empty();
     for (const auto& [dir, rev] : revisions_) {
       const bool current = std::any_of(
           current_models_.begin(), current_models_.end(),
           [&](const auto& m) { return m == rev->model; });
-      const uint64_t bytes = rev->DiskBytes();
-      total += bytes;
-      candidates.push_back({rev, current, rev->LastUsedNs(), bytes});
+      total += rev->DiskBytes();
+      // A current model keeps its headers and extra files: evicting one
+      // that holds less than a block of weights would free nothing and
+      // fetch its headers again.
+      const uint64_t gain = current ? rev->WeightBytes() : rev->DiskBytes();
+      if (current && (upstream_down || gain < options_.block_bytes)) continue;
+      candidates.push_back({rev, current, rev->LastUsedNs(), gain});
     }
   }
   if (total <= options_.max_bytes) return 0;
@@ -489,7 +563,7 @@ size_t CacheRepository::Evict() {
     } else {
       fs::remove_all(c.rev->dir, ec);
     }
-    total -= std::min(total, c.current ? c.bytes - c.rev->extra_bytes : c.bytes);
+    total -= std::min(total, c.bytes);
     ++evicted;
   }
   // A model the upstream still lists stays in the catalog: an empty copy

@@ -27,6 +27,7 @@
 //   models/<model>/<revision>/toc.pb   the upstream's v1.Model
 //   models/<model>/<revision>/f<i>     sparse copy of file i, and f<i>.map
 //   models/<model>/<revision>/x<i>     extra file i
+//   lock                               flock()ed by the daemon using it
 // (names escaped: bytes other than [A-Za-z0-9._-], and a leading '.', as %XX).
 //
 // Size: when the copies hold more than max_bytes, whole revisions are
@@ -106,10 +107,11 @@ struct CacheStats {
 
 class CacheRepository final : public server::CatalogSource {
  public:
-  // Connects the upstream (lazily), reads the copies on disk, tries a first
-  // refresh (an unreachable upstream is logged, not an error) and starts
-  // the refresh thread. Errors: InvalidArgument for options; the cache
-  // directory's errors; Upstream::Connect's.
+  // Locks the directory, connects the upstream (lazily), reads the copies
+  // on disk, tries a first refresh (an unreachable upstream is logged, not
+  // an error; it takes up to the failover timeout) and starts the refresh
+  // thread. Errors: InvalidArgument for options; FailedPrecondition when
+  // another daemon holds the directory; its errors; Upstream::Connect's.
   static absl::StatusOr<std::shared_ptr<CacheRepository>> Start(
       CacheOptions options);
   // Stops the refresh thread, then the fetches. Destroy the server that
@@ -163,7 +165,9 @@ class CacheRepository final : public server::CatalogSource {
   uint64_t failed_refreshes_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_refresh_error_ ABSL_GUARDED_BY(mu_);
   absl::Time last_refresh_attempt_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time last_refresh_end_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t evicted_ ABSL_GUARDED_BY(mu_) = 0;
+  int lock_fd_ = -1;  // flock()ed: one daemon per directory.
   Mutex stop_mu_;
   CondVar stop_cv_;
   bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;

@@ -219,6 +219,9 @@ absl::Status MappedFile::CheckUnchanged() const {
         absl::StrCat(path_, ": file changed while served (size was ",
                      identity_.size, ", now ", now.size, ")"));
   }
+  // A cache's copy is replaced by the cache itself (an eviction), which
+  // keeps serving the old one to the streams that hold it.
+  if (filling_) return absl::OkStatus();
   absl::StatusOr<FileIdentity> by_path = StatIdentity(path_);
   if (!by_path.ok() || by_path->inode != identity_.inode ||
       by_path->device != identity_.device) {

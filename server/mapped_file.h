@@ -73,9 +73,10 @@ class MappedFile {
   static absl::StatusOr<MappedFile> Open(const std::string& path);
 
   // The same for a cache's sparse copy (cache/), which the cache itself
-  // writes while it is served: CheckUnchanged and the read stage then
-  // compare its device, inode and size only, not its times. Its bytes are
-  // guarded by the cache's block checksums instead.
+  // writes while it is served, and replaces when it evicts it: CheckUnchanged
+  // and the read stage then compare its size only (the open file's), not
+  // its times nor what its path names now. Its bytes are guarded by the
+  // cache's block checksums instead.
   static absl::StatusOr<MappedFile> OpenFilling(const std::string& path);
   bool filling() const { return filling_; }
 

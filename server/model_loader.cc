@@ -252,13 +252,22 @@ absl::Status LoadInto(const std::string& root, const std::string& dir,
     const auto* p = static_cast<const unsigned char*>(data);
     for (size_t i = 0; i < n; ++i) revision = (revision ^ p[i]) * 0x100000001b3ull;
   };
+  // Not the device: replicas that mount one shared volume (an NFS export
+  // has a device number of its own on every node) must agree on revisions,
+  // or a client or cache moving to another replica gets FAILED_PRECONDITION.
+  auto mix_identity = [&mix](const FileIdentity& id) {
+    mix(&id.inode, sizeof(id.inode));
+    mix(&id.size, sizeof(id.size));
+    mix(&id.mtime_ns, sizeof(id.mtime_ns));
+    mix(&id.ctime_ns, sizeof(id.ctime_ns));
+  };
   for (const std::string& file_name : file_names) {
     uint32_t header_crc = 0;
     ASSIGN_OR_RETURN(ServedFile file,
                      LoadFile(root, dir, file_name, &header_crc));
     const FileIdentity& id = file.file->identity();
     mix(file_name.data(), file_name.size() + 1);
-    mix(&id, sizeof(id));
+    mix_identity(id);
     mix(&header_crc, sizeof(header_crc));
     const auto file_index = static_cast<uint32_t>(model->files.size());
     for (size_t i = 0; i < file.header.tensors.size(); ++i) {
@@ -294,7 +303,7 @@ absl::Status LoadInto(const std::string& root, const std::string& dir,
   LoadExtraFiles(root, dir, options, model);
   for (const ServedExtraFile& extra : model->extra_files) {
     mix(extra.name.data(), extra.name.size() + 1);
-    mix(&extra.identity, sizeof(extra.identity));
+    mix_identity(extra.identity);
   }
   model->revision = absl::StrFormat("%016x", revision);
   return absl::OkStatus();

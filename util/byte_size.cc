@@ -36,7 +36,11 @@ absl::StatusOr<uint64_t> ParseByteSize(absl::string_view text) {
     }
     if (shift != 0) text.remove_suffix(1);
   }
-  if (text.empty() || text.front() == '-' || text.front() == '+') return bad();
+  // Digits and at most one decimal point: no sign, exponent or hex.
+  if (text.empty() || text.find_first_not_of("0123456789.") != absl::string_view::npos ||
+      text.find('.') != text.rfind('.') || text == ".") {
+    return bad();
+  }
   uint64_t whole = 0;
   if (absl::SimpleAtoi(text, &whole)) {
     if (shift > 0 && whole > (UINT64_MAX >> shift)) return bad();

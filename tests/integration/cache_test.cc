@@ -350,7 +350,9 @@ TEST(CacheTest, EvictionUnderASmallBudgetNeverBreaksARunningStream) {
   auto origin = StartOrigin(repo.path(), 3 << 19);  // Paced: a slow fill.
   cache::CacheOptions options = CacheOptionsFor({origin->address()}, dir.path());
   options.max_bytes = 1 << 20;  // Less than either model.
-  options.evict_grace = absl::ZeroDuration();
+  // A load is several calls per stream; between two, for a moment, no
+  // stream holds the model: the grace covers that, not the stream.
+  options.evict_grace = absl::Seconds(1);
   Cache cache = StartCache(options);
   ASSERT_EQ(LoadAndCheck(cache.address(), "old"), "");
   const std::string new_dir = RevisionDir(dir.path(), "new");
@@ -387,6 +389,7 @@ TEST(CacheTest, EvictionUnderASmallBudgetNeverBreaksARunningStream) {
   EXPECT_GE(cache.repo->stats().evicted_revisions, 1u);
   EXPECT_LT(cache.repo->stats().disk_bytes, uint64_t{5} << 20);
   // Once its stream is over, "new" goes too; it stays listed and loads again.
+  absl::SleepFor(absl::Milliseconds(1100));
   cache.repo->EvictNow();
   struct stat after;
   ASSERT_EQ(stat((new_dir + "/f0").c_str(), &after), 0);
@@ -533,6 +536,78 @@ TEST(CacheTest, ItsCountersAreOnTheMetricsEndpoint) {
   EXPECT_GT(cli::SumSamples(s, "weightserver_sent_bytes_total",
                             {{"method", "Fetch"}}), 0);
   server.reset();
+}
+
+TEST(CacheTest, OneDaemonPerCacheDirectory) {
+  TempDir repo, dir;
+  WriteCachedModel(repo.path() + "/m", "model.", 1 << 20);
+  auto origin = StartOrigin(repo.path());
+  ASSERT_OK_AND_ASSIGN(auto first, cache::CacheRepository::Start(
+                                       CacheOptionsFor({origin->address()}, dir.path())));
+  EXPECT_THAT(cache::CacheRepository::Start(
+                  CacheOptionsFor({origin->address()}, dir.path() + "/")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("in use by another weightserver")));
+  first.reset();
+  EXPECT_OK(cache::CacheRepository::Start(
+                CacheOptionsFor({origin->address()}, dir.path()))
+                .status());
+}
+
+// With the origin gone, a small budget evicts nothing the cache could not
+// fetch again: every model on disk stays servable.
+TEST(CacheTest, WithoutAnUpstreamNothingCurrentIsEvicted) {
+  TempDir repo, dir;
+  WriteCachedModel(repo.path() + "/m", "model.", 3 << 20);
+  auto origin = StartOrigin(repo.path());
+  cache::CacheOptions options = CacheOptionsFor({origin->address()}, dir.path());
+  options.upstream.failover_timeout = absl::Seconds(1);
+  Cache cache = StartCache(options);
+  ASSERT_EQ(LoadAndCheck(cache.address(), "m"), "");
+  StopCache(cache);
+  origin->Shutdown(absl::ZeroDuration());
+  origin.reset();
+  options.max_bytes = 1 << 20;
+  options.evict_grace = absl::ZeroDuration();
+  cache = StartCache(options);
+  ASSERT_NE(cache.server, nullptr);
+  EXPECT_EQ(cache.repo->EvictNow(), 0u);
+  EXPECT_EQ(cache.repo->stats().evicted_revisions, 0u);
+  EXPECT_EQ(LoadAndCheck(cache.address(), "m", 2), "");
+}
+
+// An upstream that refuses the cache (its token revoked) reaches the
+// cache's clients as UNAVAILABLE, not as a refusal of their own call.
+TEST(CacheTest, AnUpstreamRefusingTheCacheIsUnavailableToItsClients) {
+  TempDir repo, dir;
+  WriteCachedModel(repo.path() + "/m", "model.", 2 << 20);
+  const std::string policy = dir.path() + "/policy.json";
+  auto write_policy = [&](const std::string& token) {
+    weightserver::testing::WriteBytes(policy + ".tmp",
+        R"({"identities": [{"name": "cache", "token_sha256": [")" +
+            server::Sha256Hex(token) + R"("], "models": ["*"]}]})");
+    std::rename((policy + ".tmp").c_str(), policy.c_str());
+  };
+  write_policy("token-cache");
+  server::ServerOptions o;
+  o.repo = repo.path();
+  o.listen = "127.0.0.1:0";
+  o.service.auth_file = policy;
+  o.service.auth_reload_interval = absl::Milliseconds(100);
+  ASSERT_OK_AND_ASSIGN(auto origin, server::Server::Start(o));
+  cache::CacheOptions options = CacheOptionsFor({origin->address()}, dir.path() + "/c");
+  options.upstream.client.token = "token-cache";
+  options.upstream.failover_timeout = absl::Seconds(1);
+  Cache cache = StartCache(options);
+  ASSERT_NE(cache.server, nullptr);
+  auto c = Connect(cache.address(), 1);
+  ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, c->GetModel("m"));
+  write_policy("another-token");  // The origin no longer knows the cache.
+  absl::SleepFor(absl::Milliseconds(500));
+  absl::StatusOr<client::TensorTable> t = weightserver::testing::LoadAll(*c, toc);
+  EXPECT_THAT(t.status(), StatusIs(absl::StatusCode::kUnavailable,
+                                   HasSubstr("the cache's upstream failed")));
+  EXPECT_THAT(t.status().message(), HasSubstr("unknown bearer token"));
 }
 
 }  // namespace

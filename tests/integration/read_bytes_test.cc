@@ -72,7 +72,7 @@ TEST_F(ReadBytesTest, TheWholeFileAndAnyRangeOfItExactly) {
 }
 
 TEST_F(ReadBytesTest, ResumesFromTheLastVerifiedByteWhenTheLinkBreaks) {
-  weightserver::testing::DroppingProxy proxy(server_->address(), 500'000);
+  weightserver::testing::DroppingProxy proxy(server_->address(), 250'000);
   auto c = Connect(proxy.address());
   ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, c->GetModel("m"));
   absl::Status s;
