@@ -512,7 +512,8 @@ size_t CacheRepository::Evict() {
     // While the upstream cannot be reached, a current model evicted could
     // not be prepared again: only revisions it no longer lists go.
     const bool upstream_down = !last_refresh_error_.empty();
-    for (const auto& [dir, rev] : revisions_) {
+    for (const auto& entry : revisions_) {
+      const std::shared_ptr<Revision>& rev = entry.second;
       const bool current = std::any_of(
           current_models_.begin(), current_models_.end(),
           [&](const auto& m) { return m == rev->model; });
