@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "format/header.h"
 #include "util/errno_status.h"
+#include "util/file_io.h"
 #include "util/log.h"
 #include "util/small_file.h"
 #include "util/status_macros.h"
@@ -32,40 +33,6 @@ namespace {
 // Larger files listed by an upstream are refused (no safetensors file is
 // near it; the block map of one costs ~5 bytes per block in memory).
 constexpr uint64_t kMaxFileBytes = uint64_t{1} << 44;  // 16 TiB.
-
-// Writes `bytes` to `path` through a temporary file renamed into place.
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes) {
-  const std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus(errno, "create", tmp);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      if (e == ENOSPC || e == EDQUOT) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("the cache's disk is full: writing ", tmp));
-      }
-      return ErrnoStatus(e, "write", tmp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (close(fd) != 0) {
-    const int e = errno;
-    unlink(tmp.c_str());
-    return ErrnoStatus(e, "close", tmp);
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    unlink(tmp.c_str());
-    return ErrnoStatus(e, "rename to", path);
-  }
-  return absl::OkStatus();
-}
 
 // What a stream waiting for a block sees of an upstream's failure: a
 // changed model and a full disk as they are; a model gone upstream as

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "util/crc32c.h"
 #include "util/errno_status.h"
+#include "util/file_io.h"
 #include "util/log.h"
 
 namespace weightserver::cache {
@@ -32,42 +33,16 @@ struct Record {
 };
 static_assert(sizeof(Record) == 8);
 
-absl::Status PreadFull(int fd, void* buf, size_t n, uint64_t offset,
-                       const std::string& path) {
-  auto* p = static_cast<char*>(buf);
-  while (n > 0) {
-    ssize_t r = pread(fd, p, n, static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return ErrnoStatus(errno, "read", path);
-    if (r == 0) {
-      return absl::DataLossError(absl::StrCat(path, ": short read at ", offset));
-    }
-    p += r;
-    n -= static_cast<size_t>(r);
-    offset += static_cast<uint64_t>(r);
+// A write that failed for lack of room (ErrnoStatus: ENOSPC, EDQUOT, EFBIG)
+// says so: the caller may retry once the cache has evicted.
+absl::Status Write(int fd, const void* buf, size_t n, uint64_t offset,
+                   const std::string& path) {
+  absl::Status s = PwriteFull(fd, buf, n, offset, path);
+  if (s.code() == absl::StatusCode::kResourceExhausted) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the cache's disk is full: ", s.message()));
   }
-  return absl::OkStatus();
-}
-
-// Disk full reads as RESOURCE_EXHAUSTED: the caller may retry once the
-// cache has evicted.
-absl::Status PwriteFull(int fd, const void* buf, size_t n, uint64_t offset,
-                        const std::string& path) {
-  const auto* p = static_cast<const char*>(buf);
-  while (n > 0) {
-    ssize_t w = pwrite(fd, p, n, static_cast<off_t>(offset));
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "the cache's disk is full: writing ", n, " bytes at ", offset, " of ",
-          path, ": ", std::strerror(errno)));
-    }
-    if (w < 0) return ErrnoStatus(errno, "write", path);
-    p += w;
-    n -= static_cast<size_t>(w);
-    offset += static_cast<uint64_t>(w);
-  }
-  return absl::OkStatus();
+  return s;
 }
 
 }  // namespace
@@ -182,7 +157,7 @@ absl::Status CachedFile::LoadMap() {
         ftruncate(map_fd_, static_cast<off_t>(map_bytes)) != 0) {
       return ErrnoStatus(errno, "truncate", map_path);
     }
-    if (absl::Status s = PwriteFull(map_fd_, header, sizeof(header), 0, map_path);
+    if (absl::Status s = Write(map_fd_, header, sizeof(header), 0, map_path);
         !s.ok()) {
       return s;
     }
@@ -315,7 +290,7 @@ absl::Status CachedFile::FetchAndWrite(size_t r, std::vector<std::byte>& buffer)
   if (absl::Status s = spec_.fetch(begin, bytes); !s.ok()) return s;
   counters_->upstream_bytes.fetch_add(length, std::memory_order_relaxed);
   const uint32_t crc = Crc32c(absl::Span<const std::byte>(bytes));
-  if (absl::Status s = PwriteFull(fd_, bytes.data(), length, begin, spec_.path);
+  if (absl::Status s = Write(fd_, bytes.data(), length, begin, spec_.path);
       !s.ok()) {
     LOG(WARNING) << spec_.label << ": " << s.message();
     return s;
@@ -331,7 +306,7 @@ absl::Status CachedFile::FetchAndWrite(size_t r, std::vector<std::byte>& buffer)
 
 absl::Status CachedFile::WriteRecord(size_t r, uint32_t crc, bool present) {
   const Record record{crc, present ? kPresentMark : 0};
-  return PwriteFull(map_fd_, &record, sizeof(record),
+  return Write(map_fd_, &record, sizeof(record),
                     kMapHeaderBytes + r * sizeof(Record), spec_.path + ".map");
 }
 

@@ -2,11 +2,7 @@
 //
 // client/extra_files.cc: ReadFile and DownloadExtraFiles, a model's
 // non-weight files (config.json, tokenizer files, ...).
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -18,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/channels.h"
 #include "util/crc32c.h"
-#include "util/errno_status.h"
+#include "util/file_io.h"
 #include "util/quote.h"
 #include "weightserver/client/client.h"
 #include "wire/status.h"
@@ -36,40 +32,6 @@ absl::Status CheckFileName(absl::string_view name) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the server lists extra file ", QuoteInput(name),
         ", which is not a plain file name; refusing to write it"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status WriteFileAtomically(const std::string& dir, const std::string& name,
-                                 const std::string& bytes) {
-  const std::string path = dir + "/" + name;
-  // mkstemp: a fresh name, created O_EXCL, so a symlink planted in a shared
-  // directory is never written through, and two writers never share it.
-  std::string tmp = absl::StrCat(dir, "/.", name, ".tmp-XXXXXX");
-  int fd = mkstemp(tmp.data());
-  if (fd < 0) return ErrnoStatus(errno, "create a temporary file in", dir);
-  fchmod(fd, 0644);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      return ErrnoStatus(e, "write", tmp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (close(fd) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return ErrnoStatus(e, "close", tmp);
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return ErrnoStatus(e, "rename to", path);
   }
   return absl::OkStatus();
 }
@@ -165,7 +127,7 @@ absl::Status Client::DownloadExtraFiles(const ModelInfo& model,
   for (const ExtraFile& f : model.extra_files) {
     absl::StatusOr<std::string> bytes = ReadFile(model, f.name);
     if (!bytes.ok()) return bytes.status();
-    if (absl::Status s = WriteFileAtomically(dir, f.name, *bytes);
+    if (absl::Status s = WriteFileAtomically(dir + "/" + f.name, *bytes);
         !s.ok()) {
       return s;
     }

@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "server/model_repository.h"
 #include "util/crc32c.h"
+#include "util/file_io.h"
 #include "util/log.h"
 #include "util/status_macros.h"
 
@@ -27,25 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kIndexName[] = "model.safetensors.index.json";
-
-absl::Status PreadFull(int fd, void* buf, size_t n, uint64_t offset,
-                       const std::string& path) {
-  auto* p = static_cast<char*>(buf);
-  while (n > 0) {
-    ssize_t got = pread(fd, p, n, static_cast<off_t>(offset));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "read", path);
-    }
-    if (got == 0) {
-      return absl::DataLossError(absl::StrCat(path, ": file shrank while read"));
-    }
-    p += got;
-    n -= static_cast<size_t>(got);
-    offset += static_cast<uint64_t>(got);
-  }
-  return absl::OkStatus();
-}
 
 // Refuses a path that resolves outside `root` (a symlink leaving the repo).
 absl::Status CheckInsideRoot(const std::string& root, const std::string& path,

@@ -26,6 +26,8 @@ absl::Status ErrnoStatus(int errno_value, absl::string_view operation,
     case EMFILE:
     case ENFILE:
     case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
       return absl::ResourceExhaustedError(message);
     default:
       return absl::InternalError(message);

@@ -17,7 +17,7 @@ namespace weightserver {
 
 // "<operation> <path>: <strerror>" with the code: NotFound (ENOENT, ENOTDIR),
 // PermissionDenied (EACCES, EPERM), ResourceExhausted (ENOMEM, EMFILE,
-// ENFILE, ENOSPC), Internal otherwise.
+// ENFILE, ENOSPC, EDQUOT, EFBIG), Internal otherwise.
 absl::Status ErrnoStatus(int errno_value, absl::string_view operation,
                          absl::string_view path);
 
