@@ -33,27 +33,18 @@ from common import GB, Server, model_files, run_load, run_timed
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class CacheDaemon:
+class CacheDaemon(Server):
     """weightserver --upstream UPSTREAM --cache_dir DIR (emptied first)."""
 
     def __init__(self, binary, upstream, cache_dir, log, size="1T"):
         shutil.rmtree(cache_dir, ignore_errors=True)
         os.makedirs(cache_dir)
-        self.proc = subprocess.Popen(
-            [binary, "--upstream", upstream, "--cache_dir", cache_dir,
-             "--cache_size", size, "--listen", "127.0.0.1:0",
-             "--max_streams_per_client=0"],
-            stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
-        m = re.search(r"listening on (\S+)", self.proc.stdout.readline())
-        if not m:
-            self.proc.kill()
-            raise RuntimeError("cache did not start (see %s)" % log)
-        self.addr = m.group(1)
+        super().__init__(binary, None, log, ["--upstream", upstream, "--cache_dir",
+                                             cache_dir, "--cache_size", size])
         self.dir = cache_dir
 
     def stop(self):
-        self.proc.terminate()
-        rc = self.proc.wait(timeout=60)
+        rc = super().stop()
         shutil.rmtree(self.dir, ignore_errors=True)
         return rc
 

@@ -155,13 +155,17 @@ def warm(paths):
 
 
 class Server:
+    """weightserver --repo REPO (repo None: `extra` says where its models
+    come from, e.g. --upstream) on 127.0.0.1:0."""
+
     def __init__(self, binary, repo, log, extra=()):
         # Every client of the bench is 127.0.0.1: without a policy they would
         # all count as one client, and the N-clients rows would run into
         # --max_streams_per_client (64) and be retried with backoff.
+        source = [] if repo is None else ["--repo", repo]
         self.proc = subprocess.Popen(
-            [binary, "--repo", repo, "--listen", "127.0.0.1:0",
-             "--max_streams_per_client=0"] + list(extra),
+            [binary] + source + ["--listen", "127.0.0.1:0",
+                                 "--max_streams_per_client=0"] + list(extra),
             stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on (\S+)", line)

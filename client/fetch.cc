@@ -16,7 +16,6 @@
 // (fetch_cancel.h), which also ends the open calls and the backoffs at once.
 #include <algorithm>
 #include <atomic>
-#include <random>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
@@ -27,6 +26,7 @@
 #include "util/mutex.h"
 #include "client/channels.h"
 #include "client/fetch_call.h"
+#include "client/retry.h"
 #include "client/memory_sink.h"
 #include "util/crc32c.h"
 #include "util/status_context.h"
@@ -68,13 +68,7 @@ struct FetchState {
   }
   bool Cancelled() const { return cancel != nullptr && cancel->cancelled(); }
   // Sleeps `wait`, or less once the fetch is cancelled.
-  void Backoff(absl::Duration wait) const {
-    if (cancel == nullptr) {
-      absl::SleepFor(wait);
-    } else {
-      cancel->SleepFor(wait);
-    }
-  }
+  void Backoff(absl::Duration wait) const { BackoffSleep(wait, cancel); }
   void Advance(uint64_t n) {
     uint64_t now = done.fetch_add(n) + n;
     if (options->progress) {
@@ -204,12 +198,6 @@ uint64_t Remaining(const std::vector<Piece>& pieces) {
   uint64_t n = 0;
   for (const Piece& p : pieces) n += p.end - p.next;
   return n;
-}
-
-// `d` scaled by a random factor in [0.5, 1.5).
-absl::Duration Jittered(absl::Duration d) {
-  thread_local std::minstd_rand random(std::random_device{}());
-  return d * std::uniform_real_distribution<double>(0.5, 1.5)(random);
 }
 
 void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <random>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "client/channels.h"
 #include "client/fetch_call.h"
+#include "client/retry.h"
 #include "util/crc32c.h"
 #include "util/quote.h"
 #include "weightserver/client/client.h"
@@ -22,12 +22,6 @@ namespace weightserver::client {
 namespace {
 
 constexpr char kReadBytesMethod[] = "/weightserver.v1.WeightService/ReadBytes";
-
-// `d` +-50%.
-absl::Duration Jittered(absl::Duration d) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return d * std::uniform_real_distribution<double>(0.5, 1.5)(rng);
-}
 
 }  // namespace
 
@@ -133,11 +127,7 @@ absl::Status Client::ReadBytes(const ModelInfo& model, absl::string_view file,
     if (++without_progress >= options_.max_attempts) break;
     const absl::Duration wait = Jittered(backoff);
     if (absl::Now() + wait >= deadline) break;
-    if (cancel != nullptr) {
-      cancel->SleepFor(wait);
-    } else {
-      absl::SleepFor(wait);
-    }
+    BackoffSleep(wait, cancel);
     backoff = std::min(backoff * 2, options_.retry_max_backoff);
   }
   return absl::Status(last.code(),

@@ -99,13 +99,14 @@ cache::CacheOptions CacheOptionsFor(std::vector<std::string> upstreams,
   return o;
 }
 
-Cache StartCache(const cache::CacheOptions& options) {
+// A cache with `options`, served on 127.0.0.1:0 with `so` (TLS, policy,
+// metrics as for an origin).
+Cache StartCache(const cache::CacheOptions& options, server::ServerOptions so = {}) {
   Cache c;
   auto repo = cache::CacheRepository::Start(options);
   EXPECT_TRUE(repo.ok()) << repo.status();
   if (!repo.ok()) return c;
   c.repo = *std::move(repo);
-  server::ServerOptions so;
   so.listen = "127.0.0.1:0";
   auto s = server::Server::Start(so, c.repo);
   EXPECT_TRUE(s.ok()) << s.status();
@@ -455,20 +456,11 @@ TEST(CacheTest, TlsAndTokensApplyOnBothSidesOfACache) {
     c.upstream.client.tls_cert_file = pki.path() + "/client.pem";
     c.upstream.client.tls_key_file = pki.path() + "/client.key";
     c.upstream.client.token = token;
-    Cache cache;
-    auto repo = cache::CacheRepository::Start(c);
-    EXPECT_TRUE(repo.ok()) << repo.status();
-    if (!repo.ok()) return cache;
-    cache.repo = *std::move(repo);
     server::ServerOptions so;
-    so.listen = "127.0.0.1:0";
     so.tls.cert_file = pki.path() + "/server.pem";
     so.tls.key_file = pki.path() + "/server.key";
     so.service.auth_file = policy("worker", "token-worker");
-    auto s = server::Server::Start(so, cache.repo);
-    EXPECT_TRUE(s.ok()) << s.status();
-    if (s.ok()) cache.server = *std::move(s);
-    return cache;
+    return StartCache(c, so);
   };
   auto worker = [&](const Cache& cache, const std::string& token) {
     client::ClientOptions w;
@@ -506,13 +498,12 @@ TEST(CacheTest, ItsCountersAreOnTheMetricsEndpoint) {
   TempDir repo, dir;
   WriteCachedModel(repo.path() + "/m", "model.", 2 << 20);
   auto origin = StartOrigin(repo.path());
-  ASSERT_OK_AND_ASSIGN(auto cache,
-                       cache::CacheRepository::Start(
-                           CacheOptionsFor({origin->address()}, dir.path())));
   server::ServerOptions so;
-  so.listen = "127.0.0.1:0";
   so.metrics_listen = "127.0.0.1:0";
-  ASSERT_OK_AND_ASSIGN(auto server, server::Server::Start(so, cache));
+  Cache started = StartCache(CacheOptionsFor({origin->address()}, dir.path()), so);
+  ASSERT_NE(started.server, nullptr);
+  std::shared_ptr<cache::CacheRepository> cache = started.repo;
+  server::Server* server = started.server.get();
   cache::ExportCacheMetrics(cache, server->metrics());
   ASSERT_EQ(LoadAndCheck(server->address(), "m"), "");
   ASSERT_OK_AND_ASSIGN(std::vector<cli::MetricSample> s,
@@ -535,7 +526,7 @@ TEST(CacheTest, ItsCountersAreOnTheMetricsEndpoint) {
   // The service's own metrics count the cache's clients as an origin's.
   EXPECT_GT(cli::SumSamples(s, "weightserver_sent_bytes_total",
                             {{"method", "Fetch"}}), 0);
-  server.reset();
+  StopCache(started);
 }
 
 TEST(CacheTest, OneDaemonPerCacheDirectory) {
