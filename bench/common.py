@@ -8,6 +8,7 @@
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -76,6 +77,12 @@ def cpu_seconds(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def children_cpu_seconds():
+    """CPU seconds (user + system) of this process's children reaped so far."""
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
 
 
 def anon_rss(pid):

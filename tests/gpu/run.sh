@@ -11,8 +11,9 @@
 #     one rank's column shard (--shard -1/0/2): median GB/s of 3 runs each;
 #   - a sweep over --connections x --streams of host loads: GB/s, and the
 #     client's and the server's CPU seconds per GB;
-#   - 8 tensor-parallel ranks (--shard -1/R/8) at once into GPU memory
-#     against one whole load.
+#   - 8 tensor-parallel ranks (--shard -1/R/8) at once, into host memory
+#     and into GPU memory, against one whole load (median of 3), with the
+#     CPU seconds of the ranks and of the server.
 # The tables go to build/gpu-results.md. Without a GPU it stops at once,
 # with a message, exit status 1. Env: WS_BUILD_DIR (default build),
 # WS_GPU_DEVICE (default cuda:0), WS_GPU_MODEL_MIB (default 4096),
@@ -149,25 +150,42 @@ row() {  # LABEL weightctl-args...
     done
   done
   echo
-  echo "8 tensor-parallel ranks at once into $DEVICE (--shard -1/R/8), against one whole load"
+  echo "8 tensor-parallel ranks (--shard -1/R/8) at once against one whole load, into host"
+  echo "memory and into $DEVICE: wall seconds of the processes (start, and the CUDA context"
+  echo "for $DEVICE, included), the median of 3 runs of each with its CPU seconds (the"
+  echo "client's, all 8 ranks', the server's)"
   echo
+  echo "| destination | one whole load s | its CPU s: client / server | 8 ranks at once s | CPU s: 8 ranks / server | ratio |"
+  echo "|---|---|---|---|---|---|"
   wall() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }'; }
-  start=$(date +%s.%N)
-  load_once load big --device "$DEVICE" >/dev/null
-  one=$(wall "$start")
-  start=$(date +%s.%N)
-  pids=()
-  for r in 0 1 2 3 4 5 6 7; do
-    timeout 120 "${CTL[@]}" load big --device "$DEVICE" --shard "-1/$r/8" >"$WORK/rank$r.out" 2>&1 &
-    pids+=($!)
+  for dev in cpu "$DEVICE"; do
+    load_once load big --device "$dev" >/dev/null
+    ones=() stats=()
+    for _ in 1 2 3; do
+      before=$(server_cpu)
+      start=$(date +%s.%N)
+      read -r _ ccpu < <(load_once load big --device "$dev")
+      ones+=("$(wall "$start") $(printf '%.2f' "$ccpu") $(awk -v a="$(server_cpu)" -v b="$before" 'BEGIN { printf "%.2f", a - b }')")
+      before=$(server_cpu)
+      start=$(date +%s.%N)
+      # bash's `time` of the group: the CPU of the children it waited for.
+      { TIMEFORMAT='%U %S'; time {
+        pids=()
+        for r in 0 1 2 3 4 5 6 7; do
+          timeout 120 "${CTL[@]}" load big --device "$dev" --shard "-1/$r/8" >"$WORK/rank$r.out" 2>&1 &
+          pids+=($!)
+        done
+        for p in "${pids[@]}"; do wait "$p" || die "a rank failed: $(cat "$WORK"/rank*.out)"; done
+      }; } 2>"$WORK/ranks.time"
+      eight=$(wall "$start")
+      cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$WORK/ranks.time")
+      stats+=("$eight $cpu $(awk -v a="$(server_cpu)" -v b="$before" 'BEGIN { printf "%.2f", a - b }')")
+    done
+    read -r one occpu oscpu < <(printf '%s\n' "${ones[@]}" | sort -g | sed -n 2p)
+    read -r eight rcpu scpu < <(printf '%s\n' "${stats[@]}" | sort -g | sed -n 2p)
+    awk -v d="$dev" -v o="$one" -v e="$eight" -v oc="$occpu / $oscpu" -v rc="$rcpu / $scpu" \
+      'BEGIN { printf "| %s | %.3f | %s | %.3f | %s | %.2fx |\n", d, o, oc, e, rc, e / o }'
   done
-  for p in "${pids[@]}"; do wait "$p" || die "a rank failed: $(cat "$WORK"/rank*.out)"; done
-  eight=$(wall "$start")
-  echo "| processes | wall s (process start and CUDA context included) |"
-  echo "|---|---|"
-  echo "| one whole load | $one |"
-  echo "| 8 ranks at once | $eight |"
-  awk -v a="$eight" -v b="$one" 'BEGIN { printf "| ratio | %.2fx |\n", a / b }'
 } | tee "$RESULTS"
 echo "gpu/run.sh: results in $RESULTS"
 [ ${#FAILED[@]} -eq 0 ] || die "${#FAILED[@]} check(s) failed: ${FAILED[*]}"
