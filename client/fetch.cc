@@ -3,9 +3,10 @@
 // client/fetch.cc: Client::Fetch, the streaming engine.
 //
 // The plan's outputs are cut into pieces (an output larger than split_bytes
-// becomes several), the pieces are dealt to `streams` workers by size, and
-// each worker runs Fetch calls over its pieces, in plan order (at most
-// max_entries_per_call in one call). Every chunk is checked: it must belong to an open piece and
+// becomes several), the pieces are dealt to `streams` workers by size (at
+// most one worker per split_bytes of the fetch), and each worker runs Fetch
+// calls over its pieces, in plan order (at most max_entries_per_call in one
+// call). Every chunk is checked: it must belong to an open piece and
 // continue it exactly; the sink gives the bytes it lands in, and its CRC32C
 // must match them there. A worker whose stream breaks (or that sees a bad
 // CRC, or a chunk it did not ask for: the CRC does not cover the header)
@@ -204,6 +205,7 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
             std::vector<Piece>* pieces) {
   const ClientOptions& o = *state->options;
   absl::Status last;
+  absl::Status failure;  // The last failed call's status, for the timeout's.
   int calls = 0;
   int without_progress = 0;  // Failed calls in a row that moved no byte.
   absl::Duration backoff = o.retry_initial_backoff;
@@ -228,6 +230,17 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
     }
     if (state->failed.load()) return;  // Another worker's error stands.
     if (cancelled()) break;
+    if (last.code() == absl::StatusCode::kDeadlineExceeded &&
+        absl::Now() >= state->deadline) {
+      // The call ran into the fetch's deadline: say so, as a backoff that
+      // would end past it does, with what went wrong before.
+      last = absl::DeadlineExceededError(absl::StrCat(
+          "fetch_timeout reached; last failure: ",
+          failure.ok() ? "none, the call was still running"
+                       : failure.message()));
+      break;
+    }
+    failure = last;
     if (sink_error || !wire::IsRetryable(last.code())) break;
     if (Remaining(*pieces) < before) {
       without_progress = 0;
@@ -305,8 +318,14 @@ absl::Status Client::Fetch(const ModelInfo& model, const LoadPlan& plan,
   std::stable_sort(all.begin(), all.end(), [](const Piece& a, const Piece& b) {
     return a.end - a.next > b.end - b.next;
   });
-  const size_t workers =
-      std::min<size_t>(static_cast<size_t>(options_.streams), all.size());
+  // At most one stream per split_bytes of the fetch: a stream costs a call,
+  // on a connection of its own where there are enough, and the server's
+  // read-ahead buffers; a small fetch is faster on fewer, and eight ranks
+  // fetching their shards at once keep the server's pool uncontended.
+  const uint64_t by_size = (plan.total_bytes + split - 1) / split;
+  const size_t workers = static_cast<size_t>(std::min<uint64_t>(
+      {static_cast<uint64_t>(std::max(options_.streams, 1)), all.size(),
+       std::max<uint64_t>(by_size, 1)}));
   std::vector<std::vector<Piece>> dealt(workers);
   std::vector<uint64_t> load(workers, 0);
   for (const Piece& p : all) {

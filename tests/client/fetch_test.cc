@@ -8,7 +8,11 @@
 #include <grpcpp/server_builder.h>
 
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 #include "weightserver/client/client.h"
@@ -33,7 +37,8 @@ constexpr uint32_t kChunk = 1000;
 class FakeService final : public v1::WeightService::Service {
  public:
   enum class Fault {
-    kNone, kCorrupt, kDrop, kWrongOffset, kWrongEntry, kEndEarly
+    kNone, kCorrupt, kDrop, kWrongOffset, kWrongEntry, kEndEarly,
+    kHang  // Sends nothing more until the client gives up on the call.
   };
   std::function<Fault(int call, int chunk)> fault = [](int, int) {
     return Fault::kNone;
@@ -55,7 +60,7 @@ class FakeService final : public v1::WeightService::Service {
     return arrivals_;
   }
 
-  grpc::Status Fetch(grpc::ServerContext*, const v1::FetchRequest* request,
+  grpc::Status Fetch(grpc::ServerContext* context, const v1::FetchRequest* request,
                      grpc::ServerWriter<v1::Chunk>* writer) override {
     int call;
     {
@@ -83,6 +88,9 @@ class FakeService final : public v1::WeightService::Service {
           case Fault::kWrongOffset: c.set_offset(pos + 1); break;
           case Fault::kWrongEntry: c.set_entry(e + 1); break;
           case Fault::kEndEarly: return grpc::Status::OK;
+          case Fault::kHang:
+            while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+            return grpc::Status::CANCELLED;
         }
         if (!writer->Write(c)) return grpc::Status::CANCELLED;
       }
@@ -277,6 +285,27 @@ TEST_F(FetchTest, FetchTimeoutEndsTheRetries) {
   EXPECT_GT(service_.requests().size(), 3u);
 }
 
+// The fetch's deadline can also end a call in progress: the error names
+// fetch_timeout and what failed before, as when it ends a backoff.
+TEST_F(FetchTest, AFetchTimeoutDuringACallNamesTheTimeout) {
+  service_.fault = [](int call, int chunk) {
+    if (chunk != 0) return Fault::kNone;
+    return call == 0 ? Fault::kDrop : Fault::kHang;
+  };
+  ClientOptions o;
+  o.retry_initial_backoff = absl::Milliseconds(1);
+  o.retry_max_backoff = absl::Milliseconds(1);
+  o.fetch_timeout = absl::Milliseconds(300);
+  EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kDeadlineExceeded,
+                               AllOf(HasSubstr("fetch_timeout reached"),
+                                     HasSubstr("last failure: dropped"),
+                                     HasSubstr("after 2 calls"))));
+  service_.fault = [](int, int) { return Fault::kHang; };
+  EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kDeadlineExceeded,
+                               HasSubstr("fetch_timeout reached; last failure: "
+                                         "none, the call was still running")));
+}
+
 TEST_F(FetchTest, StreamEndingEarlyIsRetriedThenDataLoss) {
   service_.fault = [](int, int chunk) {
     return chunk == 5 ? Fault::kEndEarly : Fault::kNone;
@@ -315,6 +344,41 @@ TEST_F(FetchTest, SplitsBigTensorsOverStreams) {
     for (const auto& t : r.tensors()) covered += t.limit();
   }
   EXPECT_EQ(covered, kSize);
+}
+
+// A fetch uses at most one stream per split_bytes of it (never more than
+// `streams`): ten 1000-byte tensors are one call with the default split of
+// 64 MiB, two with 5000, four (the streams) with 3000. (The fake serves
+// every tensor the first bytes of its data.)
+TEST_F(FetchTest, AFetchUsesAtMostOneStreamPerSplitBytes) {
+  ModelInfo toc;
+  toc.name = "m";
+  toc.revision = "r1";
+  for (int i = 0; i < 10; ++i) {
+    toc.tensors.push_back({absl::StrCat("t", i), "U8", {1000}, 0, 0, 1000});
+  }
+  toc.Reindex();
+  const std::pair<uint64_t, size_t> cases[] = {
+      {uint64_t{64} << 20, 1}, {5000, 2}, {3000, 4}};
+  for (const auto& [split, calls] : cases) {
+    ClientOptions o;
+    o.streams = 4;
+    o.split_bytes = split;
+    auto c = Client::Connect(address_, o);
+    ASSERT_OK(c.status());
+    std::vector<std::vector<std::byte>> dest(10, std::vector<std::byte>(1000));
+    std::vector<FetchItem> items;
+    for (int i = 0; i < 10; ++i) {
+      items.push_back({absl::StrCat("t", i), absl::MakeSpan(dest[i]), {}});
+    }
+    const size_t before = service_.requests().size();
+    ASSERT_OK((*c)->Fetch(toc, items));
+    EXPECT_EQ(service_.requests().size() - before, calls) << "split " << split;
+    for (const auto& d : dest) {
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(d.data()), d.size()),
+                service_.data.substr(0, 1000));
+    }
+  }
 }
 
 TEST_F(FetchTest, DestinationOfWrongSizeIsInvalid) {

@@ -62,14 +62,16 @@ struct Progress {
 using ProgressCallback = std::function<void(const Progress&)>;
 
 struct ClientOptions {
-  // Parallel Fetch streams for one fetch.
+  // Parallel Fetch streams for one fetch, at most one per split_bytes of it
+  // (a 100 MiB fetch uses 2).
   int streams = 4;
   // TCP connections (per server) the streams are spread over; each has its
   // own HTTP/2 flow control and socket buffers.
   int connections = 2;
   // Chunk payload size asked of the server (it clamps to its limits).
   uint32_t chunk_bytes = 1 << 20;
-  // Tensors larger than this are split into pieces spread over the streams.
+  // Tensors larger than this are split into pieces spread over the streams;
+  // also the least a stream is given (see streams).
   uint64_t split_bytes = 64 << 20;
   // Retries (README "Retries"). A stream whose call fails with a retryable
   // status (a dropped connection, UNAVAILABLE, RESOURCE_EXHAUSTED, a CRC
