@@ -103,6 +103,20 @@ load_once() {
   t=$(echo "$out" | tail -1 | awk '{ print $1 + $2 }')
   echo "$(sed -n 's/.*(\([0-9.]*\) GB\/s).*/\1/p' "$WORK/load.out") $t"
 }
+# The page size of the client's arenas, as client/host_arena.cc chooses it:
+# WEIGHTSERVER_HUGE_PAGES=1|0, else 4 KiB pages where a virtio balloon
+# reports free pages to its host (feature bit 5), huge pages elsewhere.
+arena_pages() {
+  case "${WEIGHTSERVER_HUGE_PAGES:-}" in
+    1) echo "huge pages (WEIGHTSERVER_HUGE_PAGES=1)"; return ;;
+    0) echo "4 KiB pages (WEIGHTSERVER_HUGE_PAGES=0)"; return ;;
+  esac
+  local f
+  for f in /sys/bus/virtio/drivers/virtio_balloon/*/features; do
+    [ -r "$f" ] && [ "$(cut -c6 "$f")" = 1 ] && { echo "4 KiB pages (free page reporting)"; return; }
+  done
+  echo "huge pages"
+}
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 # Three runs after a warm-up (page cache, CUDA context); prints the rates.
 run3() {
@@ -124,7 +138,7 @@ row() {  # LABEL weightctl-args...
 {
   echo "# GPU destination: weightctl load, ${MIB} MiB model (4 files), loopback"
   echo
-  echo "GPU: $GPU; $(nproc) CPUs (date: $(date -u +%FT%TZ))"
+  echo "GPU: $GPU; $(nproc) CPUs (date: $(date -u +%FT%TZ)); the client's arenas in $(arena_pages)"
   echo
   echo "| destination | runs (GB/s) | median GB/s |"
   echo "|---|---|---|"
