@@ -45,7 +45,8 @@ std::vector<FlagSpec> GlobalFlags() {
            "server address (default $WEIGHTSERVER_ADDR or 127.0.0.1:50051)"},
       {.name = "streams",
        .value_name = "N",
-       .help = "parallel Fetch streams (default 4; a load uses at most one per 64 MiB)"},
+       .help = "parallel Fetch streams (default 4; a load uses at most "
+               "one per 64 MiB)"},
       {.name = "chunk-bytes",
        .value_name = "N",
        .help = "chunk size asked of the server (default 1048576)"},

@@ -205,7 +205,9 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
             std::vector<Piece>* pieces) {
   const ClientOptions& o = *state->options;
   absl::Status last;
-  absl::Status failure;  // The last failed call's status, for the timeout's.
+  // The failed call before `last` since the last good one, for the
+  // timeout's message.
+  absl::Status failure;
   int calls = 0;
   int without_progress = 0;  // Failed calls in a row that moved no byte.
   absl::Duration backoff = o.retry_initial_backoff;
@@ -224,13 +226,14 @@ void Worker(const std::shared_ptr<grpc::Channel>& channel, FetchState* state,
     last = RunOnce(channel, state, batch, &sink_error);
     ++calls;
     if (last.ok()) {
+      failure = absl::OkStatus();
       without_progress = 0;
       backoff = o.retry_initial_backoff;
       continue;  // The next batch, if any.
     }
     if (state->failed.load()) return;  // Another worker's error stands.
     if (cancelled()) break;
-    if (last.code() == absl::StatusCode::kDeadlineExceeded &&
+    if (!sink_error && last.code() == absl::StatusCode::kDeadlineExceeded &&
         absl::Now() >= state->deadline) {
       // The call ran into the fetch's deadline: say so, as a backoff that
       // would end past it does, with what went wrong before.
@@ -322,7 +325,9 @@ absl::Status Client::Fetch(const ModelInfo& model, const LoadPlan& plan,
   // on a connection of its own where there are enough, and the server's
   // read-ahead buffers; a small fetch is faster on fewer, and eight ranks
   // fetching their shards at once keep the server's pool uncontended.
-  const uint64_t by_size = (plan.total_bytes + split - 1) / split;
+  uint64_t total = 0;
+  for (const Piece& p : all) total += p.end - p.next;
+  const uint64_t by_size = total / split + (total % split != 0);
   const size_t workers = static_cast<size_t>(std::min<uint64_t>(
       {static_cast<uint64_t>(std::max(options_.streams, 1)), all.size(),
        std::max<uint64_t>(by_size, 1)}));

@@ -60,7 +60,8 @@ class FakeService final : public v1::WeightService::Service {
     return arrivals_;
   }
 
-  grpc::Status Fetch(grpc::ServerContext* context, const v1::FetchRequest* request,
+  grpc::Status Fetch(grpc::ServerContext* context,
+                     const v1::FetchRequest* request,
                      grpc::ServerWriter<v1::Chunk>* writer) override {
     int call;
     {
@@ -89,7 +90,9 @@ class FakeService final : public v1::WeightService::Service {
           case Fault::kWrongEntry: c.set_entry(e + 1); break;
           case Fault::kEndEarly: return grpc::Status::OK;
           case Fault::kHang:
-            while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+            while (!context->IsCancelled()) {
+              absl::SleepFor(absl::Milliseconds(5));
+            }
             return grpc::Status::CANCELLED;
         }
         if (!writer->Write(c)) return grpc::Status::CANCELLED;
@@ -295,7 +298,9 @@ TEST_F(FetchTest, AFetchTimeoutDuringACallNamesTheTimeout) {
   ClientOptions o;
   o.retry_initial_backoff = absl::Milliseconds(1);
   o.retry_max_backoff = absl::Milliseconds(1);
-  o.fetch_timeout = absl::Milliseconds(300);
+  // Long enough for the first call (connect included) to fail first under
+  // sanitizers; the hang costs each case this long.
+  o.fetch_timeout = absl::Seconds(1);
   EXPECT_THAT(Run(o), StatusIs(absl::StatusCode::kDeadlineExceeded,
                                AllOf(HasSubstr("fetch_timeout reached"),
                                      HasSubstr("last failure: dropped"),
@@ -348,8 +353,8 @@ TEST_F(FetchTest, SplitsBigTensorsOverStreams) {
 
 // A fetch uses at most one stream per split_bytes of it (never more than
 // `streams`): ten 1000-byte tensors are one call with the default split of
-// 64 MiB, two with 5000, four (the streams) with 3000. (The fake serves
-// every tensor the first bytes of its data.)
+// 64 MiB, two with 5000, four with 3000, and four (the streams, not ten)
+// with 1000. (The fake serves every tensor the first bytes of its data.)
 TEST_F(FetchTest, AFetchUsesAtMostOneStreamPerSplitBytes) {
   ModelInfo toc;
   toc.name = "m";
@@ -359,7 +364,7 @@ TEST_F(FetchTest, AFetchUsesAtMostOneStreamPerSplitBytes) {
   }
   toc.Reindex();
   const std::pair<uint64_t, size_t> cases[] = {
-      {uint64_t{64} << 20, 1}, {5000, 2}, {3000, 4}};
+      {uint64_t{64} << 20, 1}, {5000, 2}, {3000, 4}, {1000, 4}};
   for (const auto& [split, calls] : cases) {
     ClientOptions o;
     o.streams = 4;

@@ -138,6 +138,7 @@ TEST_F(ServerClientTest, ProgressReachesTotalMonotonically) {
   std::vector<client::Progress> seen;
   client::ClientOptions o;
   o.streams = 2;
+  o.split_bytes = 100000;  // Two streams on this small model.
   o.progress = [&](const client::Progress& p) { seen.push_back(p); };
   ASSERT_OK_AND_ASSIGN(auto c, client::Client::Connect(server_->address(), o));
   ASSERT_OK_AND_ASSIGN(client::ModelInfo toc, c->GetModel("llama"));

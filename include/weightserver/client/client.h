@@ -62,8 +62,8 @@ struct Progress {
 using ProgressCallback = std::function<void(const Progress&)>;
 
 struct ClientOptions {
-  // Parallel Fetch streams for one fetch, at most one per split_bytes of it
-  // (a 100 MiB fetch uses 2).
+  // Parallel Fetch streams for one fetch; a fetch of N bytes uses at most
+  // ceil(N / split_bytes) of them (a 100 MiB fetch uses 2).
   int streams = 4;
   // TCP connections (per server) the streams are spread over; each has its
   // own HTTP/2 flow control and socket buffers.
@@ -71,7 +71,7 @@ struct ClientOptions {
   // Chunk payload size asked of the server (it clamps to its limits).
   uint32_t chunk_bytes = 1 << 20;
   // Tensors larger than this are split into pieces spread over the streams;
-  // also the least a stream is given (see streams).
+  // it also bounds the streams of a small fetch (see streams).
   uint64_t split_bytes = 64 << 20;
   // Retries (README "Retries"). A stream whose call fails with a retryable
   // status (a dropped connection, UNAVAILABLE, RESOURCE_EXHAUSTED, a CRC
@@ -128,7 +128,8 @@ class Client {
   // any gRPC target). Connection happens lazily; errors surface on calls.
   // A target naming several servers ("ipv4:127.0.0.1:1,127.0.0.1:2", or a
   // DNS name with several addresses) is balanced round-robin: calls, and
-  // hence the streams of a fetch, are spread over the replicas.
+  // hence the streams of a fetch (at most one per split_bytes of it), are
+  // spread over the replicas.
   // Errors: InvalidArgument for an empty target, TLS files without `tls`,
   // only one of tls_cert_file / tls_key_file, a TLS file that holds no
   // PEM block, or a token over plaintext to a non-loopback target;
