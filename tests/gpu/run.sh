@@ -115,7 +115,7 @@ arena_pages() {
   for f in /sys/bus/virtio/drivers/virtio_balloon/*/features; do
     [ -r "$f" ] && [ "$(cut -c6 "$f")" = 1 ] && { echo "4 KiB pages (free page reporting)"; return; }
   done
-  echo "huge pages"
+  echo "huge pages (transparent huge pages: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo unknown))"
 }
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 # Three runs after a warm-up (page cache, CUDA context); prints the rates.
@@ -178,21 +178,24 @@ row() {  # LABEL weightctl-args...
     for _ in 1 2 3; do
       before=$(server_cpu)
       start=$(date +%s.%N)
-      read -r _ ccpu < <(load_once load big --device "$dev")
-      ones+=("$(wall "$start") $(printf '%.2f' "$ccpu") $(awk -v a="$(server_cpu)" -v b="$before" 'BEGIN { printf "%.2f", a - b }')")
+      ccpu=$(load_once load big --device "$dev")
+      ones+=("$(wall "$start") $(printf '%.2f' "${ccpu#* }") $(awk -v a="$(server_cpu)" -v b="$before" 'BEGIN { printf "%.2f", a - b }')")
       before=$(server_cpu)
       start=$(date +%s.%N)
       # bash's `time` of the group: the CPU of the children it waited for.
+      # Only its report goes to the file (fd 3 keeps the group's stderr).
+      failed=0
       { TIMEFORMAT='%U %S'; time {
         pids=()
         for r in 0 1 2 3 4 5 6 7; do
           timeout 120 "${CTL[@]}" load big --device "$dev" --shard "-1/$r/8" >"$WORK/rank$r.out" 2>&1 &
           pids+=($!)
         done
-        for p in "${pids[@]}"; do wait "$p" || die "a rank failed: $(cat "$WORK"/rank*.out)"; done
-      }; } 2>"$WORK/ranks.time"
+        for p in "${pids[@]}"; do wait "$p" || failed=1; done
+      } 2>&3; } 3>&2 2>"$WORK/ranks.time"
+      [ "$failed" = 0 ] || die "a rank failed: $(cat "$WORK"/rank*.out)"
       eight=$(wall "$start")
-      cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$WORK/ranks.time")
+      cpu=$(awk 'END { printf "%.2f", $1 + $2 }' "$WORK/ranks.time")
       stats+=("$eight $cpu $(awk -v a="$(server_cpu)" -v b="$before" 'BEGIN { printf "%.2f", a - b }')")
     done
     read -r one occpu oscpu < <(printf '%s\n' "${ones[@]}" | sort -g | sed -n 2p)
