@@ -74,6 +74,16 @@ std::string Copy(const CachedFile& f, uint64_t offset, uint64_t n) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
+// A first life of the copy at `path`: bytes [0, n) made present, then the
+// copy closed (its block map on disk), as before a restart.
+absl::Status FillThenClose(const std::string& path, Source& src, uint64_t n) {
+  TaskPool pool(1);
+  CacheCounters counters;
+  auto f = CachedFile::Open(Spec(path, src), &pool, &counters);
+  if (!f.ok()) return f.status();
+  return (*f)->MakePresent(0, n);
+}
+
 absl::Status Wait(CachedFile& f, uint64_t offset, uint64_t n) {
   absl::Notification done;
   absl::Status result;
@@ -189,12 +199,7 @@ TEST(CachedFileTest, AMapOfAnotherShapeStartsTheCopyEmpty) {
   Source src;
   src.bytes = Pattern(kHeaderEnd + 2 * kBlock);
   const std::string path = dir.path() + "/f";
-  {
-    TaskPool pool(1);
-    CacheCounters counters;
-    ASSERT_OK_AND_ASSIGN(auto f, CachedFile::Open(Spec(path, src), &pool, &counters));
-    ASSERT_OK(f->MakePresent(0, src.bytes.size()));
-  }
+  ASSERT_OK(FillThenClose(path, src, src.bytes.size()));
   TaskPool pool(1);
   CacheCounters counters;
   CachedFileSpec spec = Spec(path, src);
@@ -249,12 +254,7 @@ TEST(CachedFileTest, NoRoomToWriteIsResourceExhaustedAndTheCopyStaysConsistent) 
   Source src;
   src.bytes = Pattern(kHeaderEnd + 4 * kBlock);
   const std::string path = dir.path() + "/f";
-  {
-    TaskPool pool(1);
-    CacheCounters counters;
-    ASSERT_OK_AND_ASSIGN(auto f, CachedFile::Open(Spec(path, src), &pool, &counters));
-    ASSERT_OK(f->MakePresent(0, kHeaderEnd));
-  }
+  ASSERT_OK(FillThenClose(path, src, kHeaderEnd));
   auto fill_past_the_limit = [&] {
         signal(SIGXFSZ, SIG_IGN);
         const rlim_t max = kHeaderEnd + 2 * kBlock;
